@@ -1,0 +1,52 @@
+# pulpanalytics: `make run` (the site on SQLite) and `make test` (every test) are all a new user needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The throw-away PostgreSQL database of `make test` (pytest-django creates test_<name> in it).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pulpanalytics
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help venv run test test-sqlite test-postgres lint format proto clean
+
+help:
+	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite)"
+	@echo "make test           lint, then the whole suite on SQLite and on PostgreSQL"
+	@echo "make test-sqlite    the suite on SQLite only"
+	@echo "make test-postgres  the suite on PostgreSQL only (TEST_DATABASE_URL)"
+	@echo "make proto          regenerate pulpanalytics/*_pb2.py(i) from the .proto files"
+	@echo "make lint / format  ruff"
+
+# The virtual environment is rebuilt only when a requirements file changes.
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/gunicorn app.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+test: lint test-sqlite test-postgres
+
+test-sqlite: venv
+	$(BIN)/python -m pytest
+
+test-postgres: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest --create-db
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+proto: venv
+	$(BIN)/python -m grpc_tools.protoc -I. --python_out=pulpanalytics --pyi_out=pulpanalytics *.proto
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

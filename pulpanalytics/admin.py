@@ -1,0 +1,92 @@
+"""Staff admin: raw rows and the registry, read-only; look a system up by the id a person types."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from pulpanalytics.models import Component, Report, System
+from pulpanalytics.system_ids import canonical_system_id, hash_system_id
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Raw data is written only by ingest and removed only by the prune."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class SystemIdSearchMixin:
+    """The search box takes a system_id as sent (hashed before the lookup) or a hash prefix."""
+
+    hash_field = "system_hash"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if canonical_system_id(term):
+            return queryset.filter(**{self.hash_field: hash_system_id(term)}), False
+        return queryset.filter(**{f"{self.hash_field}__startswith": term.lower()}), False
+
+
+@admin.register(System)
+class SystemAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
+    list_display = ["short_hash", "first_seen", "last_seen"]
+    list_filter = ["first_seen", "last_seen"]
+    date_hierarchy = "first_seen"
+    search_fields = ["system_hash"]
+    search_help_text = "Type a system_id (UUID) as the installation sends it, or a hash prefix."
+    ordering = ["-last_seen", "id"]
+
+    @admin.display(description="system (hash)", ordering="system_hash")
+    def short_hash(self, obj: System) -> str:
+        return obj.system_hash[:16]
+
+
+class ComponentInline(admin.TabularInline):
+    model = Component
+    fields = ["name", "version"]
+    readonly_fields = ["name", "version"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
+    list_display = ["day", "system_short_hash", "age_days", "core_version", "postgresql_version"]
+    list_filter = ["day", "age_days"]
+    date_hierarchy = "day"
+    search_fields = ["system__system_hash"]
+    search_help_text = "Type a system_id (UUID) as the installation sends it, or a hash prefix."
+    hash_field = "system__system_hash"
+    list_select_related = ["system"]
+    readonly_fields = ["system", "day", "age_days", "data"]
+    inlines = [ComponentInline]
+    ordering = ["-day", "id"]
+
+    @admin.display(description="system (hash)")
+    def system_short_hash(self, obj: Report) -> str:
+        return obj.system.system_hash[:16]
+
+    @admin.display(description="core")
+    def core_version(self, obj: Report) -> str:
+        core = next((c for c in obj.components.all() if c.name == "core"), None)
+        return core.version if core else "-"
+
+    @admin.display(description="PostgreSQL")
+    def postgresql_version(self, obj: Report) -> str:
+        return str(obj.data.get("postgresql_version", "-"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("components")

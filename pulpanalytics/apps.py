@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PulpAnalyticsConfig(AppConfig):
+    name = "pulpanalytics"
+    verbose_name = "Pulp analytics"

@@ -1,0 +1,169 @@
+"""Ingest: bytes -> validated Telemetry -> raw rows and registry update, in one transaction.
+
+The POST view and the demo fleet both write through `ingest()`; there is no second way in.
+"""
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+
+from pulpanalytics.models import Component, Report, System
+from pulpanalytics.system_ids import canonical_system_id, hash_system_id
+from pulpanalytics.telemetry_pb2 import Telemetry
+
+logger = logging.getLogger(__name__)
+
+# pulpcore sends GA builds (three all-digit parts) to production, everything else to the dev site.
+GA_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+MAX_NAME_LENGTH = Component._meta.get_field("name").max_length
+MAX_VERSION_LENGTH = Component._meta.get_field("version").max_length
+
+
+# The ORM has no INSERT ... ON CONFLICT ... RETURNING; both backends speak this SQL as written.
+# Identifiers come from our own models, values are bound parameters.
+_SYSTEM, _REPORT = System._meta.db_table, Report._meta.db_table
+UPSERT_SYSTEM_SQL = (
+    f'INSERT INTO "{_SYSTEM}" (system_hash, first_seen, last_seen) VALUES (%s, %s, %s) '  # noqa: S608
+    f'ON CONFLICT (system_hash) DO UPDATE SET last_seen = CASE WHEN "{_SYSTEM}".last_seen '
+    f'< excluded.last_seen THEN excluded.last_seen ELSE "{_SYSTEM}".last_seen END '
+    "RETURNING id, first_seen"
+)
+INSERT_REPORT_SQL = (
+    f'INSERT INTO "{_REPORT}" (system_id, day, age_days, data) VALUES (%s, %s, %s, %s) '  # noqa: S608
+    "ON CONFLICT (system_id, day) DO NOTHING RETURNING id"
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one report: the HTTP answer and a short reason for logs and counters."""
+
+    kind: str  # stored | duplicate | ignored | rejected
+    status: int
+    message: str
+    reason: str = ""
+
+
+STORED = Outcome("stored", 200, "stored")
+DUPLICATE = Outcome("duplicate", 200, "duplicate: already received today")
+
+
+class InvalidReport(Exception):
+    """The body is not an acceptable report; `reason` names the rule, `message` explains it."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class _Duplicate(Exception):
+    """Raised inside the transaction to roll back the registry update of a repeated report."""
+
+
+def parse_report(body: bytes) -> Telemetry:
+    """Decode and validate one report; raise InvalidReport saying exactly what is wrong."""
+    if not body:
+        raise InvalidReport("empty", "empty body")
+    report = Telemetry()
+    try:
+        report.ParseFromString(body)
+    except (DecodeError, RuntimeError, ValueError) as error:
+        # RuntimeError: upb's "recursion depth exceeded" for absurdly nested groups.
+        raise InvalidReport(
+            "undecodable", f"body is not a Telemetry protobuf message: {error}"
+        ) from None
+    missing = report.FindInitializationErrors()
+    if missing:
+        raise InvalidReport("missing_field", "missing required field: " + ", ".join(missing))
+    # proto2 strings are not UTF-8 checked by upb: a bad one comes back as bytes.
+    if not isinstance(report.system_id, str):
+        raise InvalidReport("bad_system_id", "system_id is not valid UTF-8")
+    if canonical_system_id(report.system_id) is None:
+        raise InvalidReport("bad_system_id", f"system_id is not a UUID: {report.system_id[:64]!r}")
+    seen: set[str] = set()
+    for index, component in enumerate(report.components):
+        name, version = component.name, component.version
+        if not isinstance(name, str) or not isinstance(version, str):
+            raise InvalidReport("bad_component", f"components[{index}] is not valid UTF-8")
+        if not name:
+            raise InvalidReport("bad_component", f"components[{index}].name is empty")
+        if len(name) > MAX_NAME_LENGTH or len(version) > MAX_VERSION_LENGTH:
+            raise InvalidReport(
+                "bad_component",
+                f"components[{index}] name or version longer than {MAX_VERSION_LENGTH} characters",
+            )
+        if "\x00" in name or "\x00" in version:
+            # PostgreSQL text cannot hold NUL.
+            raise InvalidReport("bad_component", f"components[{index}] contains a NUL character")
+        if name in seen:
+            raise InvalidReport("duplicate_component", f"component {name[:64]!r} appears twice")
+        seen.add(name)
+    return report
+
+
+def development_version(report: Telemetry) -> tuple[str, str] | None:
+    """The first component whose version is not a GA x.y.z, if any."""
+    for component in report.components:
+        if not GA_VERSION_RE.match(component.version):
+            return component.name, component.version
+    return None
+
+
+def report_data(report: Telemetry) -> dict:
+    """The report's numbers as stored in Report.data: every field but system_id and components."""
+    data = json_format.MessageToDict(report, preserving_proto_field_name=True)
+    data.pop("system_id", None)
+    data.pop("components", None)
+    return data
+
+
+def _as_date(value: date | str) -> date:
+    # Raw cursors give SQLite dates as text.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@transaction.atomic
+def store_report(*, report: Telemetry, day: date) -> Outcome:
+    """Write a validated report for `day`: registry upsert, raw row, components; all or nothing.
+
+    ON CONFLICT makes the same-day race safe: of two concurrent first reports, the second waits
+    for the first one's unique index entry and then inserts nothing.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT_SYSTEM_SQL, [hash_system_id(report.system_id), day, day])
+        system_pk, first_seen = cursor.fetchone()
+        age_days = max((day - _as_date(first_seen)).days, 0)
+        cursor.execute(
+            INSERT_REPORT_SQL, [system_pk, day, age_days, json.dumps(report_data(report))]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise _Duplicate
+    Component.objects.bulk_create(
+        Component(report_id=row[0], day=day, age_days=age_days, name=c.name, version=c.version)
+        for c in report.components
+    )
+    return STORED
+
+
+def ingest(*, body: bytes, received_at: datetime) -> Outcome:
+    """Everything a POST of `body` at `received_at` (aware) does; the answer for the client."""
+    try:
+        report = parse_report(body)
+    except InvalidReport as invalid:
+        return Outcome("rejected", 400, invalid.message, invalid.reason)
+    dev = development_version(report)
+    if dev is not None and not settings.COLLECT_DEV_SYSTEMS:
+        return Outcome("ignored", 200, f"ignored: development version {dev[0]} {dev[1]}", "dev")
+    try:
+        return store_report(report=report, day=received_at.astimezone(UTC).date())
+    except _Duplicate:
+        return DUPLICATE

@@ -1,0 +1,61 @@
+"""Raw reports (kept RAW_RETENTION_DAYS), the system registry (kept) and daily summaries."""
+
+from django.db import models
+
+
+class System(models.Model):
+    """One row per installation, never pruned, so an install's age survives a silence."""
+
+    system_hash = models.CharField(
+        max_length=64, unique=True, help_text="HMAC-SHA256 of the system_id; never the id itself"
+    )
+    first_seen = models.DateField(help_text="UTC day of the first report")
+    last_seen = models.DateField(help_text="UTC day of the latest report")
+
+    class Meta:
+        indexes = [models.Index(fields=["last_seen"])]
+
+    def __str__(self) -> str:
+        return f"system {self.system_hash[:12]}"
+
+
+class Report(models.Model):
+    """The first report of a system on a UTC day (one row per system per day)."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="reports")
+    day = models.DateField(help_text="UTC day the report was received")
+    # Copied from the registry at ingest (day - first_seen), so a day's statistics need no join.
+    age_days = models.PositiveIntegerField(help_text="days since the system was first seen")
+    # Every field of the report but system_id and components, as telemetry.proto names them
+    # (absent fields are absent here too). A new metric reads its field from here: no migration.
+    data = models.JSONField(default=dict, blank=True, help_text="the report's numbers")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "day"], name="report_one_per_system_day")
+        ]
+        indexes = [models.Index(fields=["day", "age_days"])]
+
+    def __str__(self) -> str:
+        return f"report of {self.system_id} on {self.day}"
+
+
+class Component(models.Model):
+    """One component (plugin) and its version in a report."""
+
+    # DO_NOTHING: the prune deletes components first, then their reports, each in one statement;
+    # CASCADE would make Django load every pruned report into memory.
+    report = models.ForeignKey(Report, on_delete=models.DO_NOTHING, related_name="components")
+    day = models.DateField(help_text="copy of the report's day")
+    age_days = models.PositiveIntegerField(help_text="copy of the report's age_days")
+    name = models.CharField(max_length=100)
+    version = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "name"], name="component_once_per_report")
+        ]
+        indexes = [models.Index(fields=["day", "age_days"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"

@@ -1,0 +1,84 @@
+"""Shared fixtures: protobuf builders, POST helpers, and the settings every test runs under."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from pulpanalytics.telemetry_pb2 import Telemetry
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings) -> None:
+    # The manifest storage needs collectstatic; tests that check hashed names set it back.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def build_telemetry(
+    system_id: str = "11111111-1111-4111-8111-111111111111",
+    *,
+    components: dict[str, str] | list[tuple[str, str]] | None = None,
+    workers: tuple[int | None, int | None] | None = None,
+    content_apps: tuple[int | None, int | None] | None = None,
+    postgresql_version: int | None = None,
+    rbac: dict[str, int] | None = None,
+) -> Telemetry:
+    """A Telemetry message; components default to core 3.45.2 and file 1.2.3."""
+    report = Telemetry(system_id=system_id)
+    if components is None:
+        components = {"core": "3.45.2", "file": "1.2.3"}
+    pairs = components.items() if isinstance(components, dict) else components
+    for name, version in pairs:
+        report.components.add(name=name, version=version)
+    for field, pair in (("online_workers", workers), ("online_content_apps", content_apps)):
+        if pair is not None:
+            message = getattr(report, field)
+            message.SetInParent()
+            if pair[0] is not None:
+                message.processes = pair[0]
+            if pair[1] is not None:
+                message.hosts = pair[1]
+    if postgresql_version is not None:
+        report.postgresql_version = postgresql_version
+    if rbac is not None:
+        report.rbac_stats.SetInParent()
+        for key, value in rbac.items():
+            setattr(report.rbac_stats, key, value)
+    return report
+
+
+@pytest.fixture
+def telemetry() -> Callable[..., bytes]:
+    """telemetry(system_id, components=..., workers=..., ...) -> serialized bytes."""
+
+    def make(*args, **kwargs) -> bytes:
+        return build_telemetry(*args, **kwargs).SerializeToString()
+
+    return make
+
+
+@pytest.fixture
+def post_report(client: Client) -> Callable[[bytes], "object"]:
+    """POST raw bytes to / as pulpcore does (no Content-Type of its own)."""
+
+    def post(body: bytes, **headers):
+        # Like any HTTP client, send Content-Length (Django's test client omits it for b"").
+        headers.setdefault("CONTENT_LENGTH", str(len(body)))
+        return client.generic("POST", "/", body, content_type="", **headers)
+
+    return post
+
+
+@pytest.fixture(scope="session")
+def pulpcore_reports() -> list[dict]:
+    """40 real-wire reports from shared/fixtures, encoded independently of our .proto."""
+    with open(FIXTURES / "pulpcore-reports.jsonl") as lines:
+        return [json.loads(line) for line in lines]

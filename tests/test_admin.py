@@ -1,0 +1,77 @@
+"""Staff browse raw rows and the registry read-only and find a system by the id they type."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+
+from pulpanalytics.models import Report, System
+
+pytestmark = pytest.mark.django_db
+
+FIRST = "22222222-2222-4222-8222-222222222222"
+SECOND = "33333333-3333-4333-8333-333333333333"
+
+
+@pytest.fixture
+def staff_client(client):
+    User.objects.create_superuser("staff", "staff@example.org", "pw")
+    client.login(username="staff", password="pw")
+    return client
+
+
+@pytest.fixture
+def two_systems(post_report, telemetry):
+    with time_machine.travel(dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), tick=False):
+        post_report(telemetry(FIRST, components={"core": "3.45.2"}, postgresql_version=150004))
+        post_report(telemetry(SECOND, components={"core": "3.44.0"}))
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), tick=False):
+        post_report(telemetry(FIRST, components={"core": "3.46.0"}))
+
+
+def test_admin_search_finds_a_system_by_its_typed_id(staff_client, two_systems):
+    response = staff_client.get("/admin/pulpanalytics/system/", {"q": FIRST.upper()})
+    assert response.status_code == 200
+    result = response.context["cl"].result_list
+    assert [s.pk for s in result] == [System.objects.get(last_seen=dt.date(2026, 3, 2)).pk]
+
+
+def test_admin_search_finds_the_reports_of_a_typed_id(staff_client, two_systems):
+    response = staff_client.get("/admin/pulpanalytics/report/", {"q": FIRST})
+    days = sorted(r.day for r in response.context["cl"].result_list)
+    assert days == [dt.date(2026, 3, 1), dt.date(2026, 3, 2)]
+    page = response.content.decode()
+    assert "3.46.0" in page and "150004" in page
+
+
+def test_admin_search_for_an_unknown_id_finds_nothing(staff_client, two_systems):
+    response = staff_client.get(
+        "/admin/pulpanalytics/system/", {"q": "44444444-4444-4444-8444-444444444444"}
+    )
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_admin_lists_filter_by_day(staff_client, two_systems):
+    response = staff_client.get("/admin/pulpanalytics/report/", {"day__gte": "2026-03-02"})
+    assert [r.day for r in response.context["cl"].result_list] == [dt.date(2026, 3, 2)]
+
+
+def test_admin_raw_rows_are_read_only(staff_client, two_systems):
+    report = Report.objects.order_by("day").first()
+    assert staff_client.get(f"/admin/pulpanalytics/report/{report.pk}/change/").status_code == 200
+    assert staff_client.get("/admin/pulpanalytics/report/add/").status_code == 403
+    assert (
+        staff_client.post(
+            f"/admin/pulpanalytics/report/{report.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert staff_client.get("/admin/pulpanalytics/system/add/").status_code == 403
+    assert Report.objects.count() == 3
+
+
+def test_admin_needs_a_login(client):
+    response = client.get("/admin/pulpanalytics/report/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
