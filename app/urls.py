@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import path
 
-from pulpanalytics import views
+from pulpanalytics import api, views
 
 urlpatterns = [
     path("", views.root, name="root"),
+    path("api/v1/summaries/", api.summary_list, name="summary-list"),
+    path("api/v1/summaries/<str:day>/", api.summary_detail, name="summary-detail"),
     path("admin/", admin.site.urls),
 ]

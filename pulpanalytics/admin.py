@@ -1,10 +1,18 @@
 """Staff admin: raw rows and the registry, read-only; look a system up by the id a person types."""
 
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+import json
 
-from pulpanalytics.models import Component, Report, System
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
+
+from pulpanalytics import summarize
+from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 
 
@@ -90,3 +98,81 @@ class ReportAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("components")
+
+
+@admin.register(DailySummary)
+class DailySummaryAdmin(admin.ModelAdmin):
+    """Summaries by date; staff with the change permission can summarize and re-summarize."""
+
+    list_display = ["date", "systems", "persistent_systems", "computed_at"]
+    date_hierarchy = "date"
+    fields = ["date", "computed_at", "summary"]
+    readonly_fields = fields
+    actions = ["resummarize"]
+    change_list_template = "admin/pulpanalytics/dailysummary/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # A summary whose raw rows were pruned could never be made again.
+        return False
+
+    def has_summarize_permission(self, request: HttpRequest) -> bool:
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and request.user.has_perm("pulpanalytics.change_dailysummary")
+        )
+
+    @admin.display(description="systems")
+    def systems(self, obj: DailySummary) -> int:
+        return json.loads(obj.json).get("systems", 0)
+
+    @admin.display(description="persistent")
+    def persistent_systems(self, obj: DailySummary) -> int:
+        return json.loads(obj.json).get("persistent_systems", 0)
+
+    @admin.display(description="summary (JSON)")
+    def summary(self, obj: DailySummary) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(json.loads(obj.json), indent=2))
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "summarize-now/",
+                self.admin_site.admin_view(self.summarize_now_view),
+                name="pulpanalytics_dailysummary_summarize_now",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        context = {**(extra_context or {}), "can_summarize": self.has_summarize_permission(request)}
+        return super().changelist_view(request, extra_context=context)
+
+    def summarize_now_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_summarize_permission(request):
+            raise PermissionDenied
+        return self._run(request, "Summarize now", [None])
+
+    @admin.action(description="Re-summarize selected days", permissions=["summarize"])
+    def resummarize(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        days = sorted(queryset.values_list("date", flat=True))
+        return self._run(request, "Re-summarize selected days", days)
+
+    def _run(self, request: HttpRequest, title: str, days: list) -> HttpResponse:
+        lines: list[str] = []
+        for day in days:
+            try:
+                result = summarize.run(now=timezone.now(), only=day, log=lines.append)
+                lines.append(result.last_line())
+            except summarize.SummarizeError as error:
+                lines.append(f"Error: {error}")
+        context = {**self.admin_site.each_context(request), "title": title, "lines": lines}
+        return TemplateResponse(request, "admin/pulpanalytics/dailysummary/output.html", context)

@@ -7,13 +7,14 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
+from pulpanalytics.days import utc_date
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
@@ -164,6 +165,6 @@ def ingest(*, body: bytes, received_at: datetime) -> Outcome:
     if dev is not None and not settings.COLLECT_DEV_SYSTEMS:
         return Outcome("ignored", 200, f"ignored: development version {dev[0]} {dev[1]}", "dev")
     try:
-        return store_report(report=report, day=received_at.astimezone(UTC).date())
+        return store_report(report=report, day=utc_date(received_at))
     except _Duplicate:
         return DUPLICATE

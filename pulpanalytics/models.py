@@ -59,3 +59,19 @@ class Component(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
+
+
+class DailySummary(models.Model):
+    """The Summary (summary.proto) of one finished UTC day, as JSON text; kept forever."""
+
+    date = models.DateField(unique=True)
+    # Text, not JSONField: PostgreSQL's jsonb would reorder keys, and the API serves this verbatim.
+    json = models.TextField(help_text="the day's Summary as JSON, keys in summary.proto order")
+    computed_at = models.DateTimeField(help_text="when summarize stored it")
+
+    class Meta:
+        verbose_name_plural = "daily summaries"
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"summary of {self.date}"

@@ -82,3 +82,48 @@ def pulpcore_reports() -> list[dict]:
     """40 real-wire reports from shared/fixtures, encoded independently of our .proto."""
     with open(FIXTURES / "pulpcore-reports.jsonl") as lines:
         return [json.loads(line) for line in lines]
+
+
+@pytest.fixture
+def post_at(post_report):
+    """post_at(datetime, body) -> response: a POST received at that (frozen) moment."""
+    import time_machine
+
+    def post(moment, body: bytes):
+        with time_machine.travel(moment, tick=False):
+            return post_report(body)
+
+    return post
+
+
+@pytest.fixture
+def summarize_at():
+    """summarize_at(datetime, *args) -> output lines of `manage.py summarize` run at that moment."""
+    from io import StringIO
+
+    import time_machine
+    from django.core.management import call_command
+
+    def run(moment, *args: str) -> list[str]:
+        out = StringIO()
+        with time_machine.travel(moment, tick=False):
+            call_command("summarize", *args, stdout=out)
+        return out.getvalue().splitlines()
+
+    return run
+
+
+@pytest.fixture
+def report_on():
+    """report_on(day, system_id, **telemetry fields): store a report through the ingest code."""
+    from pulpanalytics.ingest import store_report
+
+    def store(day, system_id: str, **fields) -> None:
+        store_report(report=build_telemetry(system_id, **fields), day=day)
+
+    return store
+
+
+def system_id(number: int) -> str:
+    """A distinct valid UUIDv4 per number."""
+    return f"{number:08x}-0000-4000-8000-000000000000"

@@ -75,3 +75,55 @@ def test_admin_needs_a_login(client):
     response = client.get("/admin/pulpanalytics/report/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_summarize_now_runs_the_command_and_shows_its_output(staff_client, two_systems):
+    import json
+
+    from pulpanalytics.models import DailySummary
+
+    with time_machine.travel(dt.datetime(2026, 3, 3, 1, tzinfo=dt.UTC), tick=False):
+        page = staff_client.get("/admin/pulpanalytics/dailysummary/")
+        assert "Summarize now" in page.content.decode()
+        response = staff_client.post("/admin/pulpanalytics/dailysummary/summarize-now/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Summarized 2026-03-01: 2 systems, 0 persistent" in text
+    assert "Summarized 2 days; pruned 0 raw systems" in text
+    assert json.loads(DailySummary.objects.get(date="2026-03-02").json)["persistent_systems"] == 1
+
+
+def test_summarize_now_is_post_only_and_staff_only(client, staff_client, two_systems):
+    from pulpanalytics.models import DailySummary
+
+    assert staff_client.get("/admin/pulpanalytics/dailysummary/summarize-now/").status_code == 405
+    staff_client.logout()
+    User.objects.create_user("clerk", password="pw", is_staff=True)  # staff, no permission
+    client.login(username="clerk", password="pw")
+    assert client.post("/admin/pulpanalytics/dailysummary/summarize-now/").status_code == 403
+    client.logout()
+    anonymous = client.post("/admin/pulpanalytics/dailysummary/summarize-now/")
+    assert anonymous.status_code == 302
+    assert DailySummary.objects.count() == 0
+
+
+def test_resummarize_selected_days_recomputes_them(staff_client, two_systems, settings):
+    import json
+
+    from pulpanalytics.models import DailySummary
+
+    with time_machine.travel(dt.datetime(2026, 3, 3, 1, tzinfo=dt.UTC), tick=False):
+        staff_client.post("/admin/pulpanalytics/dailysummary/summarize-now/")
+        settings.PERSISTENT_MIN_AGE_DAYS = 2
+        day2 = DailySummary.objects.get(date="2026-03-02")
+        response = staff_client.post(
+            "/admin/pulpanalytics/dailysummary/",
+            {
+                "action": "resummarize",
+                "_selected_action": [day2.pk],
+            },
+        )
+    assert response.status_code == 200
+    assert "Summarized 2026-03-02: 1 systems, 0 persistent" in response.content.decode()
+    assert json.loads(DailySummary.objects.get(date="2026-03-02").json)["persistent_systems"] == 0
+    assert json.loads(DailySummary.objects.get(date="2026-03-01").json)["systems"] == 2

@@ -1,0 +1,95 @@
+"""The JSON data API: daily summaries, served as stored, with cache validators."""
+
+import hashlib
+from datetime import date, datetime
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from django.views.decorators.http import require_GET
+
+from pulpanalytics import days
+from pulpanalytics.models import DailySummary
+
+# Summaries change at most once a day (after the nightly run); an hour keeps pages fresh enough.
+CACHE_SECONDS = 3600
+
+
+class BadParameter(ValueError):
+    """A query or path parameter the API cannot use (answered with 400 and this message)."""
+
+
+def error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def parse_day(value: str, name: str) -> date:
+    day = days.parse_day(value)
+    if day is None:
+        raise BadParameter(f"{name} must be a date in the form YYYY-MM-DD, not {value[:40]!r}")
+    return day
+
+
+def date_range(request: HttpRequest) -> tuple[date | None, date | None]:
+    start = parse_day(request.GET["start"], "start") if request.GET.get("start") else None
+    end = parse_day(request.GET["end"], "end") if request.GET.get("end") else None
+    if start and end and start > end:
+        raise BadParameter(f"start {start} is after end {end}")
+    return start, end
+
+
+def summaries_in(start: date | None, end: date | None) -> QuerySet[DailySummary]:
+    queryset = DailySummary.objects.order_by("date")
+    if start:
+        queryset = queryset.filter(date__gte=start)
+    if end:
+        queryset = queryset.filter(date__lte=end)
+    return queryset
+
+
+def cached_response(
+    request: HttpRequest,
+    body: str,
+    *,
+    last_modified: datetime | None,
+    content_type: str = "application/json",
+) -> HttpResponse:
+    """The body with ETag, Last-Modified and Cache-Control, or 304 when the client has it."""
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    timestamp = int(last_modified.timestamp()) if last_modified else None
+    response = get_conditional_response(request, etag=etag, last_modified=timestamp)
+    if response is None:
+        response = HttpResponse(body, content_type=content_type)
+    response["ETag"] = etag
+    if timestamp is not None:
+        response["Last-Modified"] = http_date(timestamp)
+    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    return response
+
+
+@require_GET
+def summary_list(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/summaries/?start=&end= -> {"summaries": [...]} in date order."""
+    try:
+        start, end = date_range(request)
+    except BadParameter as bad:
+        return error(400, str(bad))
+    rows = list(summaries_in(start, end).values_list("json", "computed_at"))
+    # The stored JSON is served verbatim: no parsing, no re-encoding.
+    body = '{"summaries":[' + ",".join(text for text, _ in rows) + "]}"
+    latest = max((computed for _, computed in rows), default=None)
+    return cached_response(request, body, last_modified=latest)
+
+
+@require_GET
+def summary_detail(request: HttpRequest, day: str) -> HttpResponse:
+    """GET /api/v1/summaries/<YYYY-MM-DD>/ -> that day's Summary; 404 if there is none."""
+    try:
+        wanted = parse_day(day, "the date")
+    except BadParameter as bad:
+        return error(400, str(bad))
+    summary = DailySummary.objects.filter(date=wanted).first()
+    if summary is None:
+        return error(404, f"no summary for {wanted}")
+    return cached_response(request, summary.json, last_modified=summary.computed_at)

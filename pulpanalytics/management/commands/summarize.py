@@ -1,0 +1,47 @@
+"""manage.py summarize: meant for a nightly cron job (the OpenShift CronJob runs it)."""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from pulpanalytics import days, summarize
+
+
+def iso_date(value: str) -> date:
+    day = days.parse_day(value)
+    if day is None:
+        raise CommandError(f"--date {value!r} is not a date in the form YYYY-MM-DD")
+    return day
+
+
+class Command(BaseCommand):
+    help = (
+        "Summarize every finished UTC day that has no summary yet (oldest first, gaps too, "
+        "one transaction per day), then prune raw rows older than RAW_RETENTION_DAYS whose day "
+        "is summarized. Meant for a nightly cron job after midnight UTC; safe to re-run."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--date",
+            type=str,
+            metavar="YYYY-MM-DD",
+            help="re-summarize this one day (its raw rows must still exist)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="write nothing; say what would be done"
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        only = iso_date(options["date"]) if options["date"] else None
+        try:
+            report = summarize.run(
+                now=timezone.now(),
+                only=only,
+                dry_run=options["dry_run"],
+                log=self.stdout.write,
+            )
+        except summarize.SummarizeError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(report.last_line())

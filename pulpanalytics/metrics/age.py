@@ -1,0 +1,64 @@
+"""How long have the installations that report been around?"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from django.db.models import Count
+
+from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
+from pulpanalytics.metrics.series import bucket_series, latest
+
+DAYS_PER_MONTH = 30
+
+
+class Age(Metric):
+    name = "age"
+    title = "Age of installations"
+
+    def summarize(self, day: Day) -> dict:
+        rows = day.reports.values("age_days").annotate(count=Count("id")).order_by("age_days")
+        return {"age": [{"days": row["age_days"], "count": row["count"]} for row in rows]}
+
+    def charts(self) -> list[Chart]:
+        return [
+            Chart(
+                name="age-latest",
+                title="Age of installations on the latest day",
+                description="Systems that reported on the latest day, by months since they "
+                "first reported.",
+                kind="bar",
+                over_time=False,
+                build=self.latest_chart,
+            ),
+            Chart(
+                name="age",
+                title="Systems by age over time",
+                description="Systems that reported each day, by days since they first reported, "
+                "in power-of-two buckets.",
+                kind="line",
+                stacked=True,
+                build=self.buckets_chart,
+            ),
+        ]
+
+    @staticmethod
+    def latest_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        summary = latest(summaries)
+        months: dict[int, int] = defaultdict(int)
+        for entry in summary["age"] if summary else []:
+            months[entry["days"] // DAYS_PER_MONTH] += entry["count"]
+        labels = list(range(max(months) + 1)) if months else []
+        return {
+            "labels": [
+                f"{m * DAYS_PER_MONTH}\u2013{(m + 1) * DAYS_PER_MONTH - 1} days" for m in labels
+            ],
+            "datasets": [{"label": "Systems", "data": [months.get(m, 0) for m in labels]}],
+        }
+
+    @staticmethod
+    def buckets_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        return bucket_series(
+            summaries,
+            lambda summary: ((e["days"], e["count"]) for e in summary["age"]),
+            lambda text: "1 day" if text == "1" else f"{text} days",
+        )

@@ -1,0 +1,56 @@
+"""Shared by the online workers and online content apps metrics: processes and hosts averages."""
+
+from collections.abc import Mapping
+
+from django.db.models import Avg, FloatField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+
+from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
+from pulpanalytics.metrics.series import time_series
+
+# Both databases average in double precision but may sum in another order: round so that SQLite
+# and PostgreSQL store the same number.
+DECIMALS = 4
+
+
+class ProcessesAndHostsAverages(Metric):
+    """Averages of `<field>.processes` and `<field>.hosts` over persistent systems sending them."""
+
+    field = ""  # the Telemetry and Summary field, e.g. online_workers
+    noun = ""  # what the processes are, e.g. "worker"
+
+    def summarize(self, day: Day) -> dict:
+        averages = day.persistent_reports.aggregate(
+            **{
+                f"{part}_avg": Avg(Cast(KT(f"data__{self.field}__{part}"), FloatField()))
+                for part in ("processes", "hosts")
+            }
+        )
+        return {
+            self.field: {
+                key: None if value is None else round(value, DECIMALS)
+                for key, value in averages.items()
+            }
+        }
+
+    def charts(self) -> list[Chart]:
+        return [
+            Chart(
+                name=self.field.replace("_", "-"),
+                title=self.title,
+                description=f"Average number of online {self.noun} processes, and of hosts "
+                f"running them, per persistent system that reported them.",
+                kind="line",
+                build=self.averages_chart,
+            )
+        ]
+
+    def averages_chart(self, summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        return time_series(
+            summaries,
+            [
+                ("Processes (average)", lambda s: s[self.field]["processes_avg"]),
+                ("Hosts (average)", lambda s: s[self.field]["hosts_avg"]),
+            ],
+        )

@@ -1,0 +1,164 @@
+"""Which plugins do persistent installations run, and at which versions?"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from django.db.models import Count
+
+from pulpanalytics.metrics.base import (
+    Chart,
+    ChartData,
+    ChartParameterError,
+    Day,
+    Metric,
+    Summaries,
+)
+from pulpanalytics.metrics.series import latest, newest_first, percent, stacked_series, xy
+
+MODES = ("count", "percent")
+
+
+def component_of(summary: dict, name: str) -> dict | None:
+    return next((c for c in summary["components"] if c["name"] == name), None)
+
+
+def component_param(params: Mapping[str, str]) -> str:
+    name = params.get("component", "")
+    if not name:
+        raise ChartParameterError("the parameter 'component' (a component name) is required")
+    return name
+
+
+def counted(counts: dict[str, int]) -> list[dict]:
+    return [{"version": v, "count": counts[v]} for v in newest_first(counts)]
+
+
+class Components(Metric):
+    name = "components"
+    title = "Plugins and versions"
+
+    def summarize(self, day: Day) -> dict:
+        # One GROUP BY over the day's component rows; the loop below runs over its few hundred
+        # (name, version) groups, not over raw rows.
+        rows = day.persistent_components.values("name", "version").annotate(count=Count("id"))
+        versions: dict[str, dict[str, int]] = defaultdict(dict)
+        for row in rows.order_by():
+            versions[row["name"]][row["version"]] = row["count"]
+        components = []
+        for name in sorted(versions):
+            xyz = versions[name]
+            by_xy: dict[str, int] = defaultdict(int)
+            for version, count in xyz.items():
+                by_xy[xy(version)] += count
+            components.append(
+                {
+                    "name": name,
+                    "systems": sum(xyz.values()),
+                    "xy": counted(by_xy),
+                    "xyz": counted(xyz),
+                }
+            )
+        return {"components": components}
+
+    def charts(self) -> list[Chart]:
+        component = {"component": "the component (plugin) name, e.g. core"}
+        return [
+            Chart(
+                name="plugins",
+                title="Plugin adoption",
+                description="Share of persistent systems running each plugin on the latest day.",
+                kind="bar",
+                over_time=False,
+                percent=True,
+                build=self.adoption_chart,
+            ),
+            Chart(
+                name="component-versions",
+                title="Versions over time",
+                description="Persistent systems running the component, by X.Y version.",
+                kind="line",
+                stacked=True,
+                parameters={**component, "mode": "count (default) or percent"},
+                build=self.versions_chart,
+            ),
+            Chart(
+                name="component-xyz",
+                title="Versions on the latest day",
+                description="Persistent systems running the component, by X.Y.Z version.",
+                kind="bar",
+                over_time=False,
+                parameters=component,
+                build=self.xyz_chart,
+            ),
+            Chart(
+                name="component-newer",
+                title="On this version or newer",
+                description="Share of persistent systems running the component that run this "
+                "X.Y.Z version or a newer one, on the latest day.",
+                kind="bar",
+                over_time=False,
+                percent=True,
+                parameters=component,
+                build=self.newer_chart,
+            ),
+        ]
+
+    @staticmethod
+    def adoption_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        summary = latest(summaries)
+        components = summary["components"] if summary else []
+        whole = summary["persistent_systems"] if summary else 0
+        return {
+            "labels": [c["name"] for c in components],
+            "datasets": [
+                {
+                    "label": "% of persistent systems",
+                    "data": [percent(c["systems"], whole) for c in components],
+                }
+            ],
+        }
+
+    @staticmethod
+    def versions_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        name = component_param(params)
+        mode = params.get("mode", "count")
+        if mode not in MODES:
+            raise ChartParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+
+        def counts(summary: dict) -> dict[str, float]:
+            component = component_of(summary, name)
+            if component is None:
+                return {}
+            if mode == "percent":
+                return {
+                    e["version"]: percent(e["count"], component["systems"]) for e in component["xy"]
+                }
+            return {e["version"]: e["count"] for e in component["xy"]}
+
+        return stacked_series(summaries, counts, newest_first)
+
+    @staticmethod
+    def xyz_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        name = component_param(params)
+        summary = latest(summaries)
+        component = component_of(summary, name) if summary else None
+        entries = component["xyz"] if component else []
+        return {
+            "labels": [e["version"] for e in entries],
+            "datasets": [{"label": "Systems", "data": [e["count"] for e in entries]}],
+        }
+
+    @staticmethod
+    def newer_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        name = component_param(params)
+        summary = latest(summaries)
+        component = component_of(summary, name) if summary else None
+        entries = component["xyz"] if component else []
+        running, shares = 0, []
+        for entry in entries:  # newest first, so the running sum is "this version or newer"
+            running += entry["count"]
+            shares.append(percent(running, component["systems"]))
+        return {
+            "labels": [e["version"] for e in entries],
+            "datasets": [{"label": "% on this version or newer", "data": shares}],
+        }

@@ -1,0 +1,84 @@
+"""Which PostgreSQL versions do persistent installations run?"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from django.db.models import BigIntegerField, Count, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
+
+from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
+from pulpanalytics.metrics.series import (
+    latest,
+    postgresql_label,
+    postgresql_major,
+    stacked_series,
+    version_key,
+)
+
+
+def majors_newest_first(labels: Iterable[str]) -> list[str]:
+    # "unknown" last; the rest as versions, newest first.
+    known = sorted((m for m in labels if m != "unknown"), key=version_key, reverse=True)
+    return known + (["unknown"] if "unknown" in labels else [])
+
+
+class PostgresqlVersions(Metric):
+    name = "postgresql"
+    title = "PostgreSQL versions"
+
+    def summarize(self, day: Day) -> dict:
+        # Absent (clients before pulpcore 3.22) and 0 both mean "unknown".
+        version = Coalesce(
+            Cast(KT("data__postgresql_version"), BigIntegerField()),
+            Value(0),
+            output_field=BigIntegerField(),
+        )
+        rows = (
+            day.persistent_reports.annotate(version=version)
+            .values("version")
+            .annotate(count=Count("id"))
+            .order_by("-version")
+        )
+        return {
+            "postgresql_versions": [{"version": r["version"], "count": r["count"]} for r in rows]
+        }
+
+    def charts(self) -> list[Chart]:
+        return [
+            Chart(
+                name="postgresql-latest",
+                title="PostgreSQL versions on the latest day",
+                description="Persistent systems by the PostgreSQL version they run.",
+                kind="pie",
+                over_time=False,
+                build=self.latest_chart,
+            ),
+            Chart(
+                name="postgresql",
+                title="PostgreSQL major versions over time",
+                description="Persistent systems by PostgreSQL major version.",
+                kind="line",
+                stacked=True,
+                build=self.majors_chart,
+            ),
+        ]
+
+    @staticmethod
+    def latest_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        summary = latest(summaries)
+        entries = summary["postgresql_versions"] if summary else []
+        return {
+            "labels": [postgresql_label(e["version"]) for e in entries],
+            "datasets": [{"label": "Systems", "data": [e["count"] for e in entries]}],
+        }
+
+    @staticmethod
+    def majors_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        def counts(summary: dict) -> dict[str, float]:
+            majors: dict[str, float] = defaultdict(int)
+            for entry in summary["postgresql_versions"]:
+                majors[postgresql_major(entry["version"])] += entry["count"]
+            return majors
+
+        return stacked_series(summaries, counts, majors_newest_first)

@@ -1,0 +1,187 @@
+"""Summaries: every finished UTC day without one -> one Summary per day -> stored; then prune.
+
+A day is finished once it has ended in UTC and SUMMARIZE_GRACE_MINUTES have passed, so that a
+report received at 23:59:59.999 and committed a moment later is still counted. Each day is
+summarized in its own transaction, oldest first; a failure stops the run with the days before it
+committed, and the next run starts from the failed day. Raw rows are pruned only for days that
+have a summary and are older than RAW_RETENTION_DAYS.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Min
+from google.protobuf import json_format
+
+from pulpanalytics import metrics
+from pulpanalytics.days import utc_date
+from pulpanalytics.metrics.base import Day
+from pulpanalytics.models import Component, DailySummary, Report
+from pulpanalytics.summary_pb2 import Summary
+
+# Any constant shared by every summarize process of this database (pg_try_advisory_lock key).
+ADVISORY_LOCK_KEY = 0x5A17_A7A1
+
+
+class SummarizeError(Exception):
+    """A run cannot do what it was asked; the message says why (the command's CommandError)."""
+
+
+@dataclass
+class RunReport:
+    summarized: list[date] = field(default_factory=list)
+    pruned_days: list[date] = field(default_factory=list)
+    pruned_reports: int = 0
+    dry_run: bool = False
+    locked_out: bool = False
+
+    def last_line(self) -> str:
+        days, systems = len(self.summarized), self.pruned_reports
+        if self.locked_out:
+            return "Another summarize run holds the lock; nothing done"
+        if self.dry_run:
+            return (
+                f"Dry run: would summarize {days} day{'s' * (days != 1)}; "
+                f"would prune {systems:,} raw system{'s' * (systems != 1)}"
+            )
+        return (
+            f"Summarized {days} day{'s' * (days != 1)}; "
+            f"pruned {systems:,} raw system{'s' * (systems != 1)}"
+        )
+
+
+def first_unfinished_day(now: datetime) -> date:
+    """Days before this one have ended in UTC (with the grace period) and may be summarized."""
+    return utc_date(now - timedelta(minutes=settings.SUMMARIZE_GRACE_MINUTES))
+
+
+def pending_days(*, until: date) -> list[date]:
+    """Every day from the first raw row up to (not including) `until` without a summary."""
+    first = Report.objects.aggregate(first=Min("day"))["first"]
+    if first is None or first >= until:
+        return []
+    done = set(
+        DailySummary.objects.filter(date__gte=first, date__lt=until).values_list("date", flat=True)
+    )
+    days = (first + timedelta(days=offset) for offset in range((until - first).days))
+    return [day for day in days if day not in done]
+
+
+def compute_summary(day: date) -> dict:
+    """The Summary of `day` as a dict in JSON form: every metric of METRICS, in order."""
+    context = Day(date=day, persistent_min_age=settings.PERSISTENT_MIN_AGE_DAYS)
+    summary: dict = {"date": day.isoformat()}
+    for metric in metrics.METRICS:
+        part = metric.summarize(context)
+        clash = summary.keys() & part.keys()
+        if clash:
+            raise SummarizeError(f"metric {metric.name!r} sets keys already set: {sorted(clash)}")
+        summary.update(part)
+    # The keys summary.proto declares must have its types; keys it does not know yet may exist.
+    json_format.ParseDict(summary, Summary(), ignore_unknown_fields=True)
+    return summary
+
+
+@transaction.atomic
+def store_summary(day: date, *, now: datetime) -> dict:
+    summary = compute_summary(day)
+    DailySummary.objects.update_or_create(
+        date=day,
+        defaults={"json": json.dumps(summary, separators=(",", ":")), "computed_at": now},
+    )
+    return summary
+
+
+def prunable_days(*, today: date) -> list[date]:
+    """Summarized days whose raw rows are past RAW_RETENTION_DAYS."""
+    cutoff = today - timedelta(days=settings.RAW_RETENTION_DAYS)
+    raw_days = set(Report.objects.filter(day__lt=cutoff).values_list("day", flat=True).distinct())
+    summarized = set(DailySummary.objects.filter(date__in=raw_days).values_list("date", flat=True))
+    return sorted(raw_days & summarized)
+
+
+@transaction.atomic
+def prune_day(day: date) -> int:
+    """Delete the raw rows of one day (components first: their foreign key does not cascade)."""
+    Component.objects.filter(day=day).delete()
+    deleted, _ = Report.objects.filter(day=day).delete()
+    return deleted
+
+
+@contextmanager
+def exclusive_run() -> Iterator[bool]:
+    """True when this process may run; a second concurrent run gets False and does nothing.
+
+    PostgreSQL: a session advisory lock. SQLite allows one writer at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+
+
+def run(
+    *,
+    now: datetime,
+    only: date | None = None,
+    dry_run: bool = False,
+    log: Callable[[str], None] = lambda line: None,
+) -> RunReport:
+    """Summarize the pending days (or only `only`), then prune; `log` gets one line per step."""
+    report = RunReport(dry_run=dry_run)
+    with exclusive_run() as acquired:
+        if not acquired:
+            report.locked_out = True
+            return report
+        until = first_unfinished_day(now)
+        days = (
+            [_check_resummarizable(only, until=until, today=utc_date(now))]
+            if only
+            else (pending_days(until=until))
+        )
+        for day in days:
+            if dry_run:
+                count = Report.objects.filter(day=day).count()
+                log(f"Would summarize {day} ({count:,} raw systems)")
+            else:
+                summary = store_summary(day, now=now)
+                log(
+                    f"Summarized {day}: {summary.get('systems', 0):,} systems, "
+                    f"{summary.get('persistent_systems', 0):,} persistent"
+                )
+            report.summarized.append(day)
+        for day in prunable_days(today=utc_date(now)):
+            if dry_run:
+                count = Report.objects.filter(day=day).count()
+                log(f"Would prune the raw rows of {day} ({count:,} systems)")
+            else:
+                count = prune_day(day)
+                log(f"Pruned the raw rows of {day} ({count:,} systems)")
+            report.pruned_days.append(day)
+            report.pruned_reports += count
+    return report
+
+
+def _check_resummarizable(day: date, *, until: date, today: date) -> date:
+    if day >= until:
+        raise SummarizeError(f"{day} has not ended yet (UTC); it is summarized once it has")
+    cutoff = today - timedelta(days=settings.RAW_RETENTION_DAYS)
+    if day < cutoff and not Report.objects.filter(day=day).exists():
+        raise SummarizeError(
+            f"the raw rows of {day} were pruned (they are kept RAW_RETENTION_DAYS="
+            f"{settings.RAW_RETENTION_DAYS} days); its summary stays as it is"
+        )
+    return day

@@ -1,0 +1,79 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Summary(_message.Message):
+    __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac")
+    class AgeCount(_message.Message):
+        __slots__ = ("days", "count")
+        DAYS_FIELD_NUMBER: _ClassVar[int]
+        COUNT_FIELD_NUMBER: _ClassVar[int]
+        days: int
+        count: int
+        def __init__(self, days: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+    class VersionCount(_message.Message):
+        __slots__ = ("version", "count")
+        VERSION_FIELD_NUMBER: _ClassVar[int]
+        COUNT_FIELD_NUMBER: _ClassVar[int]
+        version: str
+        count: int
+        def __init__(self, version: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+    class Component(_message.Message):
+        __slots__ = ("name", "systems", "xy", "xyz")
+        NAME_FIELD_NUMBER: _ClassVar[int]
+        SYSTEMS_FIELD_NUMBER: _ClassVar[int]
+        XY_FIELD_NUMBER: _ClassVar[int]
+        XYZ_FIELD_NUMBER: _ClassVar[int]
+        name: str
+        systems: int
+        xy: _containers.RepeatedCompositeFieldContainer[Summary.VersionCount]
+        xyz: _containers.RepeatedCompositeFieldContainer[Summary.VersionCount]
+        def __init__(self, name: _Optional[str] = ..., systems: _Optional[int] = ..., xy: _Optional[_Iterable[_Union[Summary.VersionCount, _Mapping]]] = ..., xyz: _Optional[_Iterable[_Union[Summary.VersionCount, _Mapping]]] = ...) -> None: ...
+    class PostgresqlVersionCount(_message.Message):
+        __slots__ = ("version", "count")
+        VERSION_FIELD_NUMBER: _ClassVar[int]
+        COUNT_FIELD_NUMBER: _ClassVar[int]
+        version: int
+        count: int
+        def __init__(self, version: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+    class ProcessesAndHosts(_message.Message):
+        __slots__ = ("processes_avg", "hosts_avg")
+        PROCESSES_AVG_FIELD_NUMBER: _ClassVar[int]
+        HOSTS_AVG_FIELD_NUMBER: _ClassVar[int]
+        processes_avg: float
+        hosts_avg: float
+        def __init__(self, processes_avg: _Optional[float] = ..., hosts_avg: _Optional[float] = ...) -> None: ...
+    class RbacCount(_message.Message):
+        __slots__ = ("measure", "number", "count")
+        MEASURE_FIELD_NUMBER: _ClassVar[int]
+        NUMBER_FIELD_NUMBER: _ClassVar[int]
+        COUNT_FIELD_NUMBER: _ClassVar[int]
+        measure: str
+        number: int
+        count: int
+        def __init__(self, measure: _Optional[str] = ..., number: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    SYSTEMS_FIELD_NUMBER: _ClassVar[int]
+    NEW_SYSTEMS_FIELD_NUMBER: _ClassVar[int]
+    PERSISTENT_SYSTEMS_FIELD_NUMBER: _ClassVar[int]
+    AGE_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    POSTGRESQL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_WORKERS_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_CONTENT_APPS_FIELD_NUMBER: _ClassVar[int]
+    RBAC_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    systems: int
+    new_systems: int
+    persistent_systems: int
+    age: _containers.RepeatedCompositeFieldContainer[Summary.AgeCount]
+    components: _containers.RepeatedCompositeFieldContainer[Summary.Component]
+    postgresql_versions: _containers.RepeatedCompositeFieldContainer[Summary.PostgresqlVersionCount]
+    online_workers: Summary.ProcessesAndHosts
+    online_content_apps: Summary.ProcessesAndHosts
+    rbac: _containers.RepeatedCompositeFieldContainer[Summary.RbacCount]
+    def __init__(self, date: _Optional[str] = ..., systems: _Optional[int] = ..., new_systems: _Optional[int] = ..., persistent_systems: _Optional[int] = ..., age: _Optional[_Iterable[_Union[Summary.AgeCount, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[Summary.Component, _Mapping]]] = ..., postgresql_versions: _Optional[_Iterable[_Union[Summary.PostgresqlVersionCount, _Mapping]]] = ..., online_workers: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., online_content_apps: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., rbac: _Optional[_Iterable[_Union[Summary.RbacCount, _Mapping]]] = ...) -> None: ...

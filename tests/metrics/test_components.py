@@ -1,0 +1,150 @@
+"""Components: persistent systems by plugin, XY and XYZ version."""
+
+import datetime as dt
+
+import pytest
+
+from pulpanalytics.metrics.base import ChartParameterError, Day
+from pulpanalytics.metrics.components import Components
+from tests.conftest import system_id
+
+pytestmark = pytest.mark.django_db
+D0, D1 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+
+SUMMARIES = [
+    {
+        "date": "2026-03-01",
+        "persistent_systems": 4,
+        "components": [
+            {
+                "name": "core",
+                "systems": 4,
+                "xy": [{"version": "3.45", "count": 3}, {"version": "3.44", "count": 1}],
+                "xyz": [{"version": "3.45.2", "count": 3}, {"version": "3.44.0", "count": 1}],
+            }
+        ],
+    },
+    {
+        "date": "2026-03-02",
+        "persistent_systems": 5,
+        "components": [
+            {
+                "name": "core",
+                "systems": 5,
+                "xy": [{"version": "3.46", "count": 1}, {"version": "3.45", "count": 4}],
+                "xyz": [
+                    {"version": "3.46.0", "count": 1},
+                    {"version": "3.45.3", "count": 1},
+                    {"version": "3.45.2", "count": 3},
+                ],
+            },
+            {
+                "name": "rpm",
+                "systems": 2,
+                "xy": [{"version": "3.26", "count": 2}],
+                "xyz": [{"version": "3.26.1", "count": 2}],
+            },
+        ],
+    },
+]
+
+
+def charts() -> dict:
+    return {chart.name: chart for chart in Components().charts()}
+
+
+def test_components_of_an_empty_day_are_an_empty_list():
+    assert Components().summarize(Day(D1, 1)) == {"components": []}
+
+
+def test_components_count_persistent_systems_by_version(report_on):
+    for n in range(1, 5):
+        report_on(D0, system_id(n))
+    report_on(D1, system_id(1), components={"core": "3.45.2", "rpm": "3.26.1"})
+    report_on(D1, system_id(2), components={"core": "3.45.10", "rpm": "3.26.1"})
+    report_on(D1, system_id(3), components={"core": "3.46.0"})
+    report_on(D1, system_id(4), components={"core": "3.45.2", "file": "1.12.0"})
+    report_on(D1, system_id(5), components={"core": "3.47.0", "ostree": "2.0.0"})  # new: ignored
+    assert Components().summarize(Day(D1, 1)) == {
+        "components": [
+            {
+                "name": "core",
+                "systems": 4,
+                "xy": [{"version": "3.46", "count": 1}, {"version": "3.45", "count": 3}],
+                "xyz": [
+                    {"version": "3.46.0", "count": 1},
+                    {"version": "3.45.10", "count": 1},
+                    {"version": "3.45.2", "count": 2},
+                ],
+            },
+            {
+                "name": "file",
+                "systems": 1,
+                "xy": [{"version": "1.12", "count": 1}],
+                "xyz": [{"version": "1.12.0", "count": 1}],
+            },
+            {
+                "name": "rpm",
+                "systems": 2,
+                "xy": [{"version": "3.26", "count": 2}],
+                "xyz": [{"version": "3.26.1", "count": 2}],
+            },
+        ]
+    }
+
+
+def test_plugin_adoption_is_the_share_of_persistent_systems_on_the_latest_day():
+    assert charts()["plugins"].build(SUMMARIES, {}) == {
+        "labels": ["core", "rpm"],
+        "datasets": [{"label": "% of persistent systems", "data": [100.0, 40.0]}],
+    }
+
+
+def test_component_versions_over_time_in_counts_and_percentages():
+    chart = charts()["component-versions"]
+    assert chart.build(SUMMARIES, {"component": "core"}) == {
+        "labels": ["2026-03-01", "2026-03-02"],
+        "datasets": [
+            {"label": "3.46", "data": [0, 1]},
+            {"label": "3.45", "data": [3, 4]},
+            {"label": "3.44", "data": [1, 0]},
+        ],
+    }
+    assert chart.build(SUMMARIES, {"component": "core", "mode": "percent"})["datasets"] == [
+        {"label": "3.46", "data": [0, 20.0]},
+        {"label": "3.45", "data": [75.0, 80.0]},
+        {"label": "3.44", "data": [25.0, 0]},
+    ]
+    assert chart.build(SUMMARIES, {"component": "rpm"})["datasets"] == [
+        {"label": "3.26", "data": [0, 2]},
+    ]
+
+
+def test_component_xyz_and_newer_describe_the_latest_day():
+    assert charts()["component-xyz"].build(SUMMARIES, {"component": "core"}) == {
+        "labels": ["3.46.0", "3.45.3", "3.45.2"],
+        "datasets": [{"label": "Systems", "data": [1, 1, 3]}],
+    }
+    assert charts()["component-newer"].build(SUMMARIES, {"component": "core"}) == {
+        "labels": ["3.46.0", "3.45.3", "3.45.2"],
+        "datasets": [{"label": "% on this version or newer", "data": [20.0, 40.0, 100.0]}],
+    }
+
+
+def test_component_charts_refuse_bad_parameters():
+    with pytest.raises(ChartParameterError, match="'component'.*is required"):
+        charts()["component-versions"].build(SUMMARIES, {})
+    with pytest.raises(ChartParameterError, match="mode must be one of count, percent"):
+        charts()["component-versions"].build(SUMMARIES, {"component": "core", "mode": "ratio"})
+
+
+def test_component_charts_of_an_unknown_component_or_no_days_are_empty():
+    assert charts()["component-xyz"].build(SUMMARIES, {"component": "nope"})["labels"] == []
+    assert charts()["component-versions"].build([], {"component": "core"}) == {
+        "labels": [],
+        "datasets": [],
+    }
+    assert charts()["plugins"].build([], {}) == {
+        "labels": [],
+        "datasets": [{"label": "% of persistent systems", "data": []}],
+    }

@@ -1,0 +1,55 @@
+"""Online workers: averages of processes and hosts."""
+
+import datetime as dt
+
+import pytest
+
+from pulpanalytics.metrics.base import Day
+from pulpanalytics.metrics.workers import OnlineWorkers
+from tests.conftest import system_id
+
+pytestmark = pytest.mark.django_db
+D0, D1 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+
+
+def test_workers_of_an_empty_day_are_null():
+    assert OnlineWorkers().summarize(Day(D1, 1)) == {
+        "online_workers": {"processes_avg": None, "hosts_avg": None},
+    }
+
+
+def test_workers_average_only_the_systems_that_sent_each_value(report_on):
+    sent = [(4, 2), (2, None), (0, 1), None]
+    for n in range(len(sent)):
+        report_on(D0, system_id(n))
+    for n, workers in enumerate(sent):
+        report_on(D1, system_id(n), workers=workers)
+    report_on(D1, system_id(50), workers=(1000, 1000))  # new system: not counted
+    assert OnlineWorkers().summarize(Day(D1, 1)) == {
+        "online_workers": {"processes_avg": 2.0, "hosts_avg": 1.5},
+    }
+
+
+def test_workers_average_rounds_to_four_decimals(report_on):
+    for n, workers in enumerate([(1, 1), (1, 1), (2, 4294967295)]):
+        report_on(D0, system_id(n))
+        report_on(D1, system_id(n), workers=workers)
+    assert OnlineWorkers().summarize(Day(D1, 1)) == {
+        "online_workers": {"processes_avg": 1.3333, "hosts_avg": 1431655765.6667},
+    }
+
+
+def test_workers_chart_has_processes_and_hosts_lines():
+    summaries = [
+        {"date": "2026-03-01", "online_workers": {"processes_avg": None, "hosts_avg": None}},
+        {"date": "2026-03-02", "online_workers": {"processes_avg": 4.5, "hosts_avg": 1.25}},
+    ]
+    (chart,) = OnlineWorkers().charts()
+    assert chart.name == "online-workers"
+    assert chart.build(summaries, {}) == {
+        "labels": ["2026-03-01", "2026-03-02"],
+        "datasets": [
+            {"label": "Processes (average)", "data": [None, 4.5]},
+            {"label": "Hosts (average)", "data": [None, 1.25]},
+        ],
+    }
