@@ -32,7 +32,7 @@ run: venv
 test: lint test-sqlite test-postgres
 
 test-sqlite: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not postgres_only"
 
 test-postgres: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest --create-db
