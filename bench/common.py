@@ -59,15 +59,25 @@ def django_env(url: str, **extra: str) -> dict[str, str]:
 
 
 def run_manage(url: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=django_env(url, **extra_env),
-                          check=True, capture_output=True, text=True)
+    return subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=django_env(url, **extra_env),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def timed_command(url: str, *args: str, **extra_env: str) -> tuple[float, int, str]:
     """(wall seconds, peak RSS in KB, stdout) of `manage.py args` under GNU time."""
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M", PYTHON, "manage.py", *args], cwd=ROOT,
-        env=django_env(url, **extra_env), check=True, capture_output=True, text=True,
+        ["/usr/bin/time", "-f", "%e %M", PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=django_env(url, **extra_env),
+        check=True,
+        capture_output=True,
+        text=True,
     )
     wall, rss = result.stderr.strip().splitlines()[-1].split()
     return float(wall), int(rss), result.stdout
@@ -114,8 +124,9 @@ def machine() -> dict[str, str]:
     with admin_connection(DEFAULT_SERVER) as cursor:
         cursor.execute("SHOW server_version")
         postgresql = cursor.fetchone()[0]
-    gunicorn = subprocess.run([PYTHON, "-m", "gunicorn", "--version"], capture_output=True,
-                              text=True).stdout.strip()
+    gunicorn = subprocess.run(
+        [PYTHON, "-m", "gunicorn", "--version"], capture_output=True, text=True
+    ).stdout.strip()
     return {
         "cpu": f"{os.cpu_count()} cores, {cpu}",
         "memory": f"{memory_kb / 1024 / 1024:.0f} GiB",

@@ -35,8 +35,21 @@ from bench.common import (  # noqa: E402
     write_results,
 )
 
-PLUGINS = ["rpm", "file", "container", "ansible", "python", "deb", "gem", "maven", "ostree",
-           "certguard", "npm", "galaxy", "cookbook"]
+PLUGINS = [
+    "rpm",
+    "file",
+    "container",
+    "ansible",
+    "python",
+    "deb",
+    "gem",
+    "maven",
+    "ostree",
+    "certguard",
+    "npm",
+    "galaxy",
+    "cookbook",
+]
 MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
 
 # One bare aggregate per statistic, as the metrics need them (the floor).
@@ -75,8 +88,14 @@ print(time.perf_counter() - start, len(report.summarized))
 
 def versions_of(rnd: random.Random) -> dict[str, list[str]]:
     """A few dozen releases per plugin, so GROUP BY name, version has realistic groups."""
-    return {name: [f"{rnd.randint(1, 4)}.{minor}.{patch}" for minor in range(rnd.randint(4, 12))
-                   for patch in range(3)] for name in ["core", *PLUGINS]}
+    return {
+        name: [
+            f"{rnd.randint(1, 4)}.{minor}.{patch}"
+            for minor in range(rnd.randint(4, 12))
+            for patch in range(3)
+        ]
+        for name in ["core", *PLUGINS]
+    }
 
 
 def fill(url: str, *, systems: int, days: list[date], seed: int = 1) -> tuple[int, int]:
@@ -85,8 +104,9 @@ def fill(url: str, *, systems: int, days: list[date], seed: int = 1) -> tuple[in
     versions = versions_of(rnd)
     first_day = days[0]
     system_rows, report_rows, component_rows = io.StringIO(), io.StringIO(), io.StringIO()
-    systems_csv, reports_csv, components_csv = (csv.writer(f) for f in
-                                                (system_rows, report_rows, component_rows))
+    systems_csv, reports_csv, components_csv = (
+        csv.writer(f) for f in (system_rows, report_rows, component_rows)
+    )
     first_seen = {}
     for n in range(1, systems + 1):
         # 3% are brand new on the first day, the rest have been around for up to two years.
@@ -109,15 +129,19 @@ def fill(url: str, *, systems: int, days: list[date], seed: int = 1) -> tuple[in
             reports_csv.writerow([report_id, n, day, age, json.dumps(data)])
             for name in ["core", *rnd.sample(PLUGINS, 7)]:
                 component_id += 1
-                components_csv.writerow([component_id, report_id, day, age, name,
-                                         rnd.choice(versions[name])])
+                components_csv.writerow(
+                    [component_id, report_id, day, age, name, rnd.choice(versions[name])]
+                )
     connection = psycopg2.connect(url)
     with connection, connection.cursor() as cursor:
         for table, columns, rows in (
             ("pulpanalytics_system", "id, system_hash, first_seen, last_seen", system_rows),
             ("pulpanalytics_report", "id, system_id, day, age_days, data", report_rows),
-            ("pulpanalytics_component", "id, report_id, day, age_days, name, version",
-             component_rows),
+            (
+                "pulpanalytics_component",
+                "id, report_id, day, age_days, name, version",
+                component_rows,
+            ),
         ):
             rows.seek(0)
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", rows)
@@ -167,17 +191,27 @@ def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict
         walls.append(wall)
         rss.append(peak)
         clear_summaries(url)
-        result = subprocess.run([PYTHON, "-c", IN_PROCESS], cwd=ROOT, env=django_env(url, **env),
-                                check=True, capture_output=True, text=True)
+        result = subprocess.run(
+            [PYTHON, "-c", IN_PROCESS],
+            cwd=ROOT,
+            env=django_env(url, **env),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         seconds, summarized = result.stdout.split()
         assert int(summarized) == day_count
         in_process.append(float(seconds))
     floor = floor_seconds(url, days, repeats)
     drop_database(server, name)
     return {
-        "systems": systems, "days": day_count, "raw_reports": reports,
-        "raw_components": components, "command_wall_s": median(walls),
-        "in_process_s": median(in_process), "floor_s": floor,
+        "systems": systems,
+        "days": day_count,
+        "raw_reports": reports,
+        "raw_components": components,
+        "command_wall_s": median(walls),
+        "in_process_s": median(in_process),
+        "floor_s": floor,
         "command_over_floor": median(walls) / floor,
         "in_process_over_floor": median(in_process) / floor,
         "peak_rss_mb": max(rss) / 1024,
@@ -185,14 +219,25 @@ def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default=DEFAULT_SERVER,
-                        help="PostgreSQL server URL without database (default: %(default)s)")
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="systems per one-day scenario, comma-separated (default: %(default)s)")
-    parser.add_argument("--month-systems", type=int, default=10000,
-                        help="systems of the 30-day scenario, 0 to skip (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--server",
+        default=DEFAULT_SERVER,
+        help="PostgreSQL server URL without database (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sizes",
+        default="1000,10000,100000",
+        help="systems per one-day scenario, comma-separated (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--month-systems",
+        type=int,
+        default=10000,
+        help="systems of the 30-day scenario, 0 to skip (default: %(default)s)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per scenario (median)")
     parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
@@ -201,20 +246,27 @@ def main() -> None:
     if args.month_systems:
         scenarios.append((args.month_systems, 30))
     results = []
-    print(f"{'systems':>8} {'days':>4} {'components':>10} {'command':>8} {'in-proc':>8} "
-          f"{'floor':>7} {'cmd/floor':>9} {'proc/floor':>10} {'peak RSS':>9}")
+    print(
+        f"{'systems':>8} {'days':>4} {'components':>10} {'command':>8} {'in-proc':>8} "
+        f"{'floor':>7} {'cmd/floor':>9} {'proc/floor':>10} {'peak RSS':>9}"
+    )
     for systems, day_count in scenarios:
         row = scenario(args.server, systems=systems, day_count=day_count, repeats=args.repeats)
         results.append(row)
-        print(f"{systems:>8,} {day_count:>4} {row['raw_components']:>10,} "
-              f"{row['command_wall_s']:>7.2f}s {row['in_process_s']:>7.3f}s "
-              f"{row['floor_s']:>6.3f}s {row['command_over_floor']:>9.1f} "
-              f"{row['in_process_over_floor']:>10.2f} {row['peak_rss_mb']:>6.0f} MB", flush=True)
+        print(
+            f"{systems:>8,} {day_count:>4} {row['raw_components']:>10,} "
+            f"{row['command_wall_s']:>7.2f}s {row['in_process_s']:>7.3f}s "
+            f"{row['floor_s']:>6.3f}s {row['command_over_floor']:>9.1f} "
+            f"{row['in_process_over_floor']:>10.2f} {row['peak_rss_mb']:>6.0f} MB",
+            flush=True,
+        )
     one_day = [r for r in results if r["days"] == 1]
     if len(one_day) >= 2:
         small, large = one_day[0], one_day[-1]
-        print(f"peak RSS {large['systems']:,} vs {small['systems']:,} systems: "
-              f"{large['peak_rss_mb'] / small['peak_rss_mb']:.2f}x")
+        print(
+            f"peak RSS {large['systems']:,} vs {small['systems']:,} systems: "
+            f"{large['peak_rss_mb'] / small['peak_rss_mb']:.2f}x"
+        )
     write_results(args.json, "summarize", {"scenarios": results})
 
 
