@@ -1,0 +1,284 @@
+#!/usr/bin/env python
+"""Benchmark `POST /` through gunicorn (the production config) against PostgreSQL on loopback.
+
+Starts gunicorn on a throw-away database, sends N realistic reports from an asyncio client at
+each concurrency (distinct systems; then a mix of 85% new, 10% duplicate and 5% invalid), and
+prints reports/s, p50/p99 latency, status counts and server CPU per report (gunicorn processes,
+and PostgreSQL's separately). In the same run it measures the ceiling of the same stack, GET
+/healthz (no database), under the same client, and prints ingest / ceiling. Each request opens
+its own connection, as a pulpcore installation does once a day.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    DEFAULT_SERVER,
+    PYTHON,
+    ROOT,
+    django_env,
+    drop_database,
+    percentile,
+    recreate_database,
+    write_results,
+)
+from pulpanalytics.telemetry_pb2 import Telemetry  # noqa: E402
+
+PLUGINS = [
+    "rpm",
+    "file",
+    "container",
+    "ansible",
+    "python",
+    "deb",
+    "gem",
+    "maven",
+    "ostree",
+    "certguard",
+]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def report_body(rnd: random.Random, number: int) -> bytes:
+    """A report like a current pulpcore sends: 8 components, all numbers present."""
+    report = Telemetry(
+        system_id=f"{number:08x}-{rnd.getrandbits(16):04x}-4000-8000-{rnd.getrandbits(48):012x}"
+    )
+    for name in ["core", *rnd.sample(PLUGINS, 7)]:
+        report.components.add(name=name, version=f"3.{rnd.randint(20, 60)}.{rnd.randint(0, 9)}")
+    report.online_workers.processes = rnd.randint(1, 20)
+    report.online_workers.hosts = rnd.randint(1, 4)
+    report.online_content_apps.processes = rnd.randint(1, 8)
+    report.online_content_apps.hosts = rnd.randint(1, 2)
+    report.postgresql_version = rnd.choice([130012, 140010, 150006, 160002])
+    for field in ("users", "groups", "domains", "custom_access_policies", "custom_roles"):
+        setattr(report.rbac_stats, field, rnd.randint(0, 30))
+    return report.SerializeToString()
+
+
+def workload(kind: str, count: int, first: int, seed: int) -> list[bytes]:
+    """`distinct`: every body a new system. `mix`: 85% new, 10% duplicate, 5% invalid."""
+    rnd = random.Random(seed)
+    bodies: list[bytes] = []
+    for index in range(count):
+        roll = rnd.random()
+        if kind == "mix" and roll < 0.05:
+            bodies.append(rnd.choice([b"\xff\xfe garbage", b"", report_body(rnd, 0)[:30]]))
+        elif kind == "mix" and roll < 0.15 and index > 100:
+            bodies.append(bodies[rnd.randrange(index - 100)])  # sent (and stored) well before
+        else:
+            bodies.append(report_body(rnd, first + index))
+    return bodies
+
+
+async def request(port: int, method: str, path: str, body: bytes) -> tuple[int, float]:
+    start = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+        f"Connection: close\r\n\r\n"
+    ).encode()
+    writer.write(head + body)
+    await writer.drain()
+    response = await reader.read()
+    writer.close()
+    return int(response[9:12]), time.perf_counter() - start
+
+
+async def load(
+    port: int, method: str, path: str, bodies: list[bytes], concurrency: int
+) -> tuple[float, list[float], Counter]:
+    queue = iter(bodies)
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+
+    async def worker() -> None:
+        for body in queue:
+            try:
+                status, latency = await request(port, method, path, body)
+            except OSError as error:
+                statuses[f"error:{type(error).__name__}"] += 1
+                continue
+            statuses[status] += 1
+            latencies.append(latency)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - start, latencies, statuses
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / TICKS
+
+
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+def postgres_pids() -> list[int]:
+    result = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True)
+    return [int(pid) for pid in result.stdout.split()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+    env = django_env(
+        url,
+        WEB_CONCURRENCY=str(workers),
+        PORT=str(port),
+        # The per-client limits would answer 429 to a load from one address.
+        REPORT_RATE_LIMIT="0",
+        NEW_SYSTEM_RATE_LIMIT="0",
+    )
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                if len(children(server.pid)) >= workers:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+
+def measure(
+    port: int,
+    server: subprocess.Popen,
+    method: str,
+    path: str,
+    bodies: list[bytes],
+    concurrency: int,
+) -> dict:
+    pids = [server.pid, *children(server.pid)]
+    database = postgres_pids()
+    cpu_before, db_before = cpu_seconds(pids), cpu_seconds(database)
+    wall, latencies, statuses = asyncio.run(load(port, method, path, bodies, concurrency))
+    cpu = cpu_seconds(pids) - cpu_before
+    db_cpu = cpu_seconds(database) - db_before
+    count = len(bodies)
+    errors = sum(n for status, n in statuses.items() if isinstance(status, str) or status >= 500)
+    return {
+        "requests": count,
+        "concurrency": concurrency,
+        "per_second": count / wall,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "statuses": {str(k): v for k, v in sorted(statuses.items(), key=str)},
+        "errors": errors,
+        "server_cpu_ms": cpu / count * 1000,
+        "db_cpu_ms": db_cpu / count * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--server",
+        default=DEFAULT_SERVER,
+        help="PostgreSQL server URL without database (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-n",
+        "--requests",
+        type=int,
+        default=4000,
+        help="requests per measurement (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        default="8,32",
+        help="client concurrencies, comma-separated (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="gunicorn workers, WEB_CONCURRENCY (default: %(default)s)",
+    )
+    parser.add_argument("--json", help="merge the results into this JSON file")
+    args = parser.parse_args()
+
+    name = "pulpanalytics_bench_ingest"
+    url = recreate_database(args.server, name)
+    port = free_port()
+    server = start_gunicorn(url, port, args.workers)
+    results = []
+    print(f"gunicorn {args.workers} workers on 127.0.0.1:{port}, {args.requests} requests each")
+    print(
+        f"{'what':<10} {'conc':>4} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'cpu ms':>7} "
+        f"{'db ms':>6} {'of ceiling':>10}  statuses"
+    )
+    try:
+        first = 1
+        for concurrency in (int(c) for c in args.concurrency.split(",")):
+            # Warm every worker's connection and code paths first; not measured.
+            measure(port, server, "GET", "/healthz", [b""] * 200, concurrency)
+            ceiling = measure(port, server, "GET", "/healthz", [b""] * args.requests, concurrency)
+            rows = [("healthz", ceiling)]
+            for kind in ("distinct", "mix"):
+                bodies = workload(kind, args.requests, first, seed=first)
+                first += args.requests
+                rows.append((kind, measure(port, server, "POST", "/", bodies, concurrency)))
+            for kind, row in rows:
+                row["kind"] = kind
+                row["of_ceiling"] = row["per_second"] / ceiling["per_second"]
+                results.append(row)
+                print(
+                    f"{kind:<10} {concurrency:>4} {row['per_second']:>7.0f} "
+                    f"{row['p50_ms']:>7.1f} {row['p99_ms']:>7.1f} {row['server_cpu_ms']:>7.2f} "
+                    f"{row['db_cpu_ms']:>6.2f} {row['of_ceiling']:>10.2f}  {row['statuses']}",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        drop_database(args.server, name)
+    write_results(args.json, "ingest", {"workers": args.workers, "runs": results})
+
+
+if __name__ == "__main__":
+    main()
