@@ -1,7 +1,7 @@
 """Shared fixtures: protobuf builders, POST helpers, and the settings every test runs under."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,3 +82,21 @@ def pulpcore_reports() -> list[dict]:
     """40 real-wire reports from shared/fixtures, encoded independently of our .proto."""
     with open(FIXTURES / "pulpcore-reports.jsonl") as lines:
         return [json.loads(line) for line in lines]
+
+
+@pytest.fixture
+def database_down() -> Iterator[None]:
+    """Swap the default connection for one pointing at nothing: a closed port or no file."""
+    from django.db import connections
+
+    original = connections["default"]
+    broken = dict(original.settings_dict)
+    if original.vendor == "postgresql":
+        broken.update(HOST="127.0.0.1", PORT="1")
+    else:
+        broken.update(NAME="/nonexistent-directory/pulpanalytics.sqlite3")
+    wrapper = original.__class__(broken, alias="default")
+    connections["default"] = wrapper
+    yield
+    connections["default"] = original
+    wrapper.close()
