@@ -203,12 +203,37 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- serving: health, metrics, logging ---
+# Bearer token that /metrics requires; unset, /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# The kubelet's probes and Prometheus reach a pod by its IP, which no one can list in advance:
+# the Deployment hands it over through the downward API.
+POD_IP = env_str("POD_IP").strip()
+if POD_IP:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, f"[{POD_IP}]" if ":" in POD_IP else POD_IP]
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL={LOG_LEVEL!r} is not a level (use DEBUG, INFO, WARNING, ERROR or CRITICAL)"
+    )
+# One JSON object per line on stdout, for the log collector; gunicorn.conf.py does the same for
+# gunicorn's own logs.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "formatters": {"json": {"()": "app.log_format.JsonLineFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+        }
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
-    "root": {"handlers": ["stdout"], "level": "INFO"},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    # A 4xx is in gunicorn's access line and, for a report, in our own "report rejected" line;
+    # Django's extra warning per 4xx would double them. Errors (5xx, tracebacks) still pass.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
+# --- end of serving ---

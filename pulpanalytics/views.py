@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from pulpanalytics.ingest import ingest
+from pulpanalytics.prometheus import count_report
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +45,20 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     if len(body) > limit:
         return _reject(413, f"report larger than {limit} bytes", "too_large")
     outcome = ingest(body=body, received_at=timezone.now())
+    count_report(outcome=outcome.kind, reason=outcome.reason)
     if outcome.kind != "stored":
-        logger.info("report %s: %s", outcome.kind, outcome.reason or outcome.message)
+        logger.info(
+            "report %s: %s",
+            outcome.kind,
+            outcome.reason or outcome.message,
+            extra={"outcome": outcome.kind, "reason": outcome.reason},
+        )
     return _plain(outcome.message, outcome.status)
 
 
 def _reject(status: int, message: str, reason: str) -> HttpResponse:
-    logger.info("report rejected: %s", reason)
+    count_report(outcome="rejected", reason=reason)
+    logger.info("report rejected: %s", reason, extra={"outcome": "rejected", "reason": reason})
     return _plain(message, status)
 
 

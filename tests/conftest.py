@@ -1,7 +1,7 @@
 """Shared fixtures: protobuf builders, POST helpers, and the settings every test runs under."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -127,3 +127,21 @@ def report_on():
 def system_id(number: int) -> str:
     """A distinct valid UUIDv4 per number."""
     return f"{number:08x}-0000-4000-8000-000000000000"
+
+
+@pytest.fixture
+def database_down() -> Iterator[None]:
+    """Swap the default connection for one pointing at nothing: a closed port or no file."""
+    from django.db import connections
+
+    original = connections["default"]
+    broken = dict(original.settings_dict)
+    if original.vendor == "postgresql":
+        broken.update(HOST="127.0.0.1", PORT="1")
+    else:
+        broken.update(NAME="/nonexistent-directory/pulpanalytics.sqlite3")
+    wrapper = original.__class__(broken, alias="default")
+    connections["default"] = wrapper
+    yield
+    connections["default"] = original
+    wrapper.close()

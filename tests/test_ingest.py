@@ -402,24 +402,6 @@ def test_every_real_pulpcore_fixture_is_stored(post_report, pulpcore_reports):
     assert Report.objects.filter(data__has_key="postgresql_version").count() == 32
 
 
-@pytest.fixture
-def database_down():
-    """Swap the default connection for one pointing at nothing: a closed port or no file."""
-    from django.db import connections
-
-    original = connections["default"]
-    broken = dict(original.settings_dict)
-    if original.vendor == "postgresql":
-        broken.update(HOST="127.0.0.1", PORT="1")
-    else:
-        broken.update(NAME="/nonexistent-directory/pulpanalytics.sqlite3")
-    wrapper = original.__class__(broken, alias="default")
-    connections["default"] = wrapper
-    yield
-    connections["default"] = original
-    wrapper.close()
-
-
 def test_ingest_answers_503_when_the_database_is_down(post_report, telemetry, database_down):
     response = post_report(telemetry(SYSTEM))
     assert_text(response, 503, "service unavailable, try later")

@@ -1,0 +1,124 @@
+"""Prometheus metrics: report outcome counters and a few gauges read from the database at scrape.
+
+Under gunicorn every worker is its own process, so the counters use prometheus_client's
+multiprocess mode: gunicorn.conf.py points PROMETHEUS_MULTIPROC_DIR at a directory before the
+workers start, each worker adds to its own memory-mapped file, and a scrape sums all files. Counting
+is a memory write: the ingest path gains no database write. Without that variable (tests,
+`manage.py` commands) the counters live in the process.
+"""
+
+import logging
+import os
+from datetime import UTC, date, datetime, time
+
+from django.apps import apps
+from django.db import DatabaseError, InterfaceError, models
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from pulpanalytics.models import Report
+
+logger = logging.getLogger(__name__)
+
+# The classic text format: every Prometheus version reads it.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+# The multiprocess collector has no *_created samples; without them here too, a scrape looks the
+# same in both modes.
+disable_created_metrics()
+# Our own registry, so a scrape shows the same families with and without multiprocess mode
+# (the default registry would add per-process Python and GC metrics in one mode only).
+_COUNTERS = CollectorRegistry()
+REPORTS = Counter(
+    "pulpanalytics_reports",
+    "Reports received on POST /, by outcome (stored, duplicate, ignored, rejected) and reason.",
+    ["outcome", "reason"],
+    registry=_COUNTERS,
+)
+# Known outcomes start at 0 so that rate() and increase() see their first event.
+for _outcome, _reason in (("stored", ""), ("duplicate", ""), ("ignored", "dev")):
+    REPORTS.labels(outcome=_outcome, reason=_reason)
+
+
+def count_report(*, outcome: str, reason: str) -> None:
+    REPORTS.labels(outcome=outcome, reason=reason).inc()
+
+
+def exposition() -> bytes:
+    """The whole /metrics body: counters of every worker, then the database gauges."""
+    multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiprocess_dir:
+        counters = CollectorRegistry()
+        MultiProcessCollector(counters, path=multiprocess_dir)
+    else:
+        counters = _COUNTERS
+    gauges = CollectorRegistry()
+    gauges.register(DatabaseGauges(summary_model=summary_model()))
+    return generate_latest(counters) + generate_latest(gauges)
+
+
+def summary_model() -> type[models.Model] | None:
+    """DailySummary, the model of `manage.py summarize`, or None: /metrics must work without it."""
+    try:
+        return apps.get_model("pulpanalytics", "DailySummary")
+    except LookupError:
+        return None
+
+
+class DatabaseGauges:
+    """Collected at scrape time with cheap queries; a database outage shows as up 0."""
+
+    def __init__(self, *, summary_model: type[models.Model] | None) -> None:
+        self.summary_model = summary_model
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        up = GaugeMetricFamily(
+            "pulpanalytics_database_up", "1 when the last scrape could query the database."
+        )
+        try:
+            raw_reports = Report.objects.count()
+            last_day = None if self.summary_model is None else newest_day(self.summary_model)
+        except (DatabaseError, InterfaceError) as error:
+            logger.warning("metrics: database query failed: %s", str(error).strip())
+            up.add_metric([], 0)
+            return [up]
+        up.add_metric([], 1)
+        families = [
+            up,
+            GaugeMetricFamily(
+                "pulpanalytics_raw_reports",
+                "Raw report rows held (one per system per UTC day, kept RAW_RETENTION_DAYS).",
+                value=raw_reports,
+            ),
+        ]
+        if last_day is not None:
+            families.append(
+                GaugeMetricFamily(
+                    "pulpanalytics_last_summarized_day_timestamp_seconds",
+                    "Start (00:00 UTC) of the newest summarized day, as Unix time.",
+                    value=datetime.combine(last_day, time(), UTC).timestamp(),
+                )
+            )
+        return families
+
+
+def newest_day(model: type[models.Model]) -> date | None:
+    """The newest date in a summary model (one row per date, DESIGN.md section 3), None if empty.
+
+    Read without assuming the field's name: the day is the model's only DateField.
+    """
+    date_fields = [
+        field.name
+        for field in model._meta.get_fields()
+        if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField)
+    ]
+    if len(date_fields) != 1:
+        logger.error("metrics: %s has not exactly one DateField: %s", model.__name__, date_fields)
+        return None
+    return model.objects.aggregate(newest=models.Max(date_fields[0]))["newest"]
