@@ -108,7 +108,7 @@ def test_parser_accepts_or_rejects_every_random_byte_string():
 def test_parser_accepts_or_rejects_every_mutation_of_valid_messages():
     tally = Tally()
 
-    @fuzz(examples=30)
+    @fuzz(examples=20)
     @given(base=telemetry_bodies(), other=telemetry_bodies(), seed=st.integers(0, 2**32 - 1))
     def run(base: bytes, other: bytes, seed: int) -> None:
         rng = random.Random(seed)
