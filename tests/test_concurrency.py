@@ -12,6 +12,7 @@ from django.db import connection
 from pulpanalytics.models import Report, System
 from tests.conftest import build_telemetry
 from tests.figures import record
+from tests.live_server import Gunicorn
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +29,9 @@ def test_64_concurrent_posts_of_one_system_store_one_row(gunicorn):
         # All 64 connect first, then send together: 3 workers race on one (system, day).
         barrier = threading.Barrier(64)
 
-        def post(_: int, body: bytes = body, barrier: threading.Barrier = barrier) -> tuple:
+        def post(
+            _: int, body: bytes = body, barrier: threading.Barrier = barrier
+        ) -> tuple[int, str]:
             barrier.wait(timeout=30)
             response = gunicorn.post(body)
             return response.status, response.text
@@ -74,7 +77,7 @@ def kill_server_connections() -> int:
         return cursor.fetchone()[0]
 
 
-def ten_posts_after_killing_connections(server, group: int) -> Counter[int]:
+def ten_posts_after_killing_connections(server: Gunicorn, group: int) -> Counter[int]:
     # Enough requests that every worker holds a persistent connection before the kill.
     for i in range(4 * server.workers):
         assert server.post(build_telemetry(system_id(i, group)).SerializeToString()).status == 200

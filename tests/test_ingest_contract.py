@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
+from django.http import HttpResponse
 from django.test.client import FakePayload
 
 from pulpanalytics.ingest import MAX_COMPONENTS
@@ -22,12 +23,8 @@ def rows() -> tuple[int, int, int]:
     return System.objects.count(), Report.objects.count(), Component.objects.count()
 
 
-def answer(response) -> tuple[int, str]:
+def answer(response: HttpResponse) -> tuple[int, str]:
     return response.status_code, response.content.decode()
-
-
-def system_id(index: int) -> str:
-    return f"{index:08x}-5555-4555-8555-555555555555"
 
 
 # A6: an empty body, and the message whose every field holds its default value.

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import RequestFactory
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
 
 from pulpanalytics import limits
 from pulpanalytics.checks import limits_share_one_store
@@ -30,7 +31,7 @@ def cache_rows() -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
-def request_from(remote: str, forwarded: str | None = None):
+def request_from(remote: str, forwarded: str | None = None) -> HttpRequest:
     extra = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
@@ -236,7 +237,7 @@ def staff() -> User:
     return User.objects.create_superuser("staff", "staff@example.org", "right-password")
 
 
-def log_in(client, password: str, address: str = CLIENT):
+def log_in(client: Client, password: str, address: str = CLIENT) -> HttpResponse:
     return client.post(
         "/admin/login/?next=/admin/",
         {"username": "staff", "password": password},

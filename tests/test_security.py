@@ -1,5 +1,6 @@
 """RELIABILITY.md A12 and F1-F6: production settings, headers, admin access, CSRF."""
 
+import json
 import os
 import re
 import subprocess
@@ -289,3 +290,101 @@ def test_only_the_ingest_view_is_csrf_exempt():
     exempt = [(route, view) for route, view in urls if getattr(view, "csrf_exempt", False)]
     assert len(urls) > 20  # the admin's URLs were walked too
     assert exempt == [("", views.root)]
+
+
+# The settings block: what the environment turns into.
+
+
+def settings_of(*names: str, **env: str) -> dict:
+    """These settings as app.settings computes them in a fresh interpreter with only `env`."""
+    code = (
+        "import json, app.settings as s; "
+        f"print(json.dumps({{n: getattr(s, n) for n in {list(names)!r}}}, default=str))"
+    )
+    clean = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
+    )
+    if result.returncode:
+        return {"error": result.stderr.strip().splitlines()[-1]}
+    return json.loads(result.stdout)
+
+
+def test_production_defaults_of_the_security_block():
+    values = settings_of(
+        "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+        "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "CACHES", "REPORT_RATE_LIMIT",
+        "NEW_SYSTEM_RATE_LIMIT", "RATE_LIMIT_WINDOW_SECONDS", "ADMIN_LOGIN_FAILURE_LIMIT",
+        "ADMIN_LOGIN_WINDOW_SECONDS", "TRUSTED_PROXY_COUNT",
+        **production(),
+    )  # fmt: skip
+    assert values == {
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+        "SECURE_SSL_REDIRECT": False,
+        "CACHES": {
+            "default": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "pulpanalytics_cache",
+                "OPTIONS": {"MAX_ENTRIES": 100000},
+            }
+        },
+        "REPORT_RATE_LIMIT": 10000,
+        "NEW_SYSTEM_RATE_LIMIT": 1000,
+        "RATE_LIMIT_WINDOW_SECONDS": 3600,
+        "ADMIN_LOGIN_FAILURE_LIMIT": 10,
+        "ADMIN_LOGIN_WINDOW_SECONDS": 900,
+        "TRUSTED_PROXY_COUNT": 0,
+    }
+
+
+def test_debug_serves_plain_http_without_hsts_or_secure_cookies():
+    values = settings_of("SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", DEBUG="true")
+    assert values == {"SECURE_HSTS_SECONDS": 0, "SESSION_COOKIE_SECURE": False}
+
+
+def test_a_trusted_proxy_redis_and_connection_variables_are_read():
+    values = settings_of(
+        "SECURE_PROXY_SSL_HEADER", "TRUSTED_PROXY_COUNT", "CACHES", "DATABASES",
+        **production(
+            TRUSTED_PROXY_COUNT="1",
+            REDIS_URL="redis://cache:6379/2",
+            DATABASE_URL="postgres://u@db/pulp",
+            DB_CONN_MAX_AGE="0",
+            DB_CONN_HEALTH_CHECKS="off",
+            DB_STATEMENT_TIMEOUT_MS="250",
+        ),
+    )  # fmt: skip
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["TRUSTED_PROXY_COUNT"] == 1
+    assert values["CACHES"] == {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://cache:6379/2",
+        }
+    }
+    database = values["DATABASES"]["default"]
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, False)
+    assert database["OPTIONS"] == {"options": "-c statement_timeout=250"}
+
+
+def test_a_statement_timeout_of_zero_sets_no_option():
+    values = settings_of(
+        "DATABASES", **production(DATABASE_URL="postgres://u@db/pulp", DB_STATEMENT_TIMEOUT_MS="0")
+    )
+    assert "OPTIONS" not in values["DATABASES"]["default"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_URL": "http://cache:6379"}, "REDIS_URL='http://cache:6379': use redis://"),
+        ({"REPORT_RATE_LIMIT": "many"}, "REPORT_RATE_LIMIT='many' is not an integer"),
+        ({"RATE_LIMIT_WINDOW_SECONDS": "0"}, "RATE_LIMIT_WINDOW_SECONDS='0' must be at least 1"),
+        ({"DB_STATEMENT_TIMEOUT_MS": "-5"}, "DB_STATEMENT_TIMEOUT_MS='-5' must be at least 0"),
+    ],
+)
+def test_a_bad_security_or_limit_value_stops_start_up(env, message):
+    assert message in settings_of("DEBUG", **production(**env))["error"]
