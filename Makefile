@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pulpanalytics
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test test-sqlite test-postgres lint format proto clean
+.PHONY: help venv run test test-sqlite test-postgres lint check-deploy format proto clean
 
 help:
 	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite)"
@@ -15,7 +15,8 @@ help:
 	@echo "make test-sqlite    the suite on SQLite only"
 	@echo "make test-postgres  the suite on PostgreSQL only (TEST_DATABASE_URL)"
 	@echo "make proto          regenerate pulpanalytics/*_pb2.py(i) from the .proto files"
-	@echo "make lint / format  ruff"
+	@echo "make lint / format  ruff (and bandit: no high-severity finding)"
+	@echo "make check-deploy   Django's deploy checks under production settings, warnings fail"
 
 # The virtual environment is rebuilt only when a requirements file changes.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -29,8 +30,10 @@ run: venv
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/gunicorn app.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
-test: lint test-sqlite test-postgres
+test: lint check-deploy test-sqlite test-postgres
 
+# Tests marked postgres_only (a real gunicorn on the test database, concurrency) run in the
+# PostgreSQL pass only: SQLite's test database lives in the test process's memory.
 test-sqlite: venv
 	$(BIN)/python -m pytest -m "not postgres_only"
 
@@ -40,6 +43,12 @@ test-postgres: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --recursive app pulpanalytics --exclude pulpanalytics/migrations --severity-level high
+
+# Production settings with dummy secrets; every silenced check is explained in README.
+check-deploy: venv
+	env -u DEBUG SECRET_KEY=deploy-check-dummy-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+		ALLOWED_HOSTS=analytics.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 format: venv
 	$(BIN)/ruff format .

@@ -237,3 +237,106 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 # --- end of serving ---
+
+# --- security, connections and abuse limits ---
+# README "Security, connections and abuse limits" lists every variable of this block.
+
+
+def with_connection_settings(database: dict) -> dict:
+    """Persistent, health-checked connections and, on PostgreSQL, a statement timeout."""
+    extra: dict = {
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        # A connection the server dropped between requests is noticed before use, not by a client.
+        "CONN_HEALTH_CHECKS": env_bool("DB_CONN_HEALTH_CHECKS", True),
+    }
+    timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+    if database["ENGINE"] == "django.db.backends.postgresql" and timeout_ms:
+        # A held lock or a runaway query costs one request a 503, not a worker hung until killed.
+        options = {**database.get("OPTIONS", {}), "options": f"-c statement_timeout={timeout_ms}"}
+        extra["OPTIONS"] = options
+    return {**database, **extra}
+
+
+DATABASES["default"] = with_connection_settings(DATABASES["default"])
+
+# The OpenShift router terminates TLS and appends the peer it saw to X-Forwarded-For; it also
+# overwrites X-Forwarded-Proto. Neither header is trusted unless a proxy is declared in front.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+# Off by default: the Route redirects plain HTTP itself (insecureEdgeTerminationPolicy: Redirect),
+# and a 301 from here would turn a client's POST / into a GET and lose the report.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Cluster-internal probes speak plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# `make run` serves plain HTTP with DEBUG on, where Secure cookies would lock staff out.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# Each silenced deploy check is a decision, explained in README "Silenced deploy checks".
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS.append("security.W008")
+if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+    SILENCED_SYSTEM_CHECKS.append("security.W005")
+
+# Scripts, styles and data come from this site only (Chart.js is served locally, chart data
+# arrives through json_script and fetch); no inline script runs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+INSTALLED_APPS = [*INSTALLED_APPS, "csp"]
+# Whitenoise answers static requests itself, so every middleware that sets a security header
+# sits above it; the login throttle needs request.user, so it comes last.
+_HEADER_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+MIDDLEWARE = [
+    *_HEADER_MIDDLEWARE,
+    *(name for name in MIDDLEWARE if name not in _HEADER_MIDDLEWARE),
+    "pulpanalytics.middleware.AdminLoginThrottleMiddleware",
+]
+
+# The limits' counters live where every gunicorn worker sees them: a per-process cache would
+# multiply each limit by the number of workers. The database table needs
+# its table, which migration 0003 creates.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r}: use redis://, rediss:// or unix://")
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pulpanalytics_cache",
+            # Django culls live entries past MAX_ENTRIES; keep it far above the clients per window.
+            "OPTIONS": {"MAX_ENTRIES": 100000},
+        }
+    }
+RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 3600, minimum=1)
+REPORT_RATE_LIMIT = env_int("REPORT_RATE_LIMIT", 10000)
+NEW_SYSTEM_RATE_LIMIT = env_int("NEW_SYSTEM_RATE_LIMIT", 1000)
+ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 10)
+ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 900, minimum=1)
+# --- end of security, connections and abuse limits ---

@@ -1,8 +1,9 @@
 """Staff admin: raw rows and the registry, read-only; look a system up by the id a person types."""
 
 import json
+import logging
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -12,12 +13,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from pulpanalytics import summarize
+from pulpanalytics.forget import forget_systems
 from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 
+logger = logging.getLogger(__name__)
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Raw data is written only by ingest and removed only by the prune."""
+    """Raw data is written only by ingest; removed only by the prune and by `forget`."""
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -53,10 +57,25 @@ class SystemAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
     search_fields = ["system_hash"]
     search_help_text = "Type a system_id (UUID) as the installation sends it, or a hash prefix."
     ordering = ["-last_seen", "id"]
+    actions = ["forget"]
 
     @admin.display(description="system (hash)", ordering="system_hash")
     def short_hash(self, obj: System) -> str:
         return obj.system_hash[:16]
+
+    # A deletion request: the one way staff remove rows. Needs the delete_system permission,
+    # which the read-only admin otherwise never uses.
+    @admin.action(
+        description="Forget the selected systems (delete all their rows)", permissions=["forget"]
+    )
+    def forget(self, request: HttpRequest, queryset: QuerySet) -> None:
+        forgotten = forget_systems(system_hashes=queryset.values_list("system_hash", flat=True))
+        # No LogEntry per system: its object_repr would keep a trace of what was forgotten.
+        logger.info("%s forgot %s", request.user.get_username(), forgotten)
+        self.message_user(request, f"Forgot {forgotten}.", messages.SUCCESS)
+
+    def has_forget_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("pulpanalytics.delete_system")
 
 
 class ComponentInline(admin.TabularInline):

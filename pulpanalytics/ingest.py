@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 GA_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 MAX_NAME_LENGTH = Component._meta.get_field("name").max_length
 MAX_VERSION_LENGTH = Component._meta.get_field("version").max_length
+# pulpcore has about 30 plugins; a report listing hundreds is an attempt to fill the tables.
+MAX_COMPONENTS = 200
 
 
 # The ORM has no INSERT ... ON CONFLICT ... RETURNING; both backends speak this SQL as written.
@@ -46,13 +48,18 @@ INSERT_REPORT_SQL = (
 class Outcome:
     """What happened to one report: the HTTP answer and a short reason for logs and counters."""
 
-    kind: str  # stored | duplicate | ignored | rejected
+    kind: str  # stored | duplicate | ignored | rejected | limited
     status: int
     message: str
     reason: str = ""
+    new_system: bool = False  # stored, and the registry saw this system for the first time
 
 
 STORED = Outcome("stored", 200, "stored")
+NEW_SYSTEM_STORED = Outcome("stored", 200, "stored", new_system=True)
+NEW_SYSTEMS_LIMITED = Outcome(
+    "limited", 429, "too many new systems from this address", "new_systems_limited"
+)
 DUPLICATE = Outcome("duplicate", 200, "duplicate: already received today")
 
 
@@ -89,6 +96,11 @@ def parse_report(body: bytes) -> Telemetry:
         raise InvalidReport("bad_system_id", "system_id is not valid UTF-8")
     if canonical_system_id(report.system_id) is None:
         raise InvalidReport("bad_system_id", f"system_id is not a UUID: {report.system_id[:64]!r}")
+    if len(report.components) > MAX_COMPONENTS:
+        raise InvalidReport(
+            "too_many_components",
+            f"{len(report.components)} components; at most {MAX_COMPONENTS} are accepted",
+        )
     seen: set[str] = set()
     for index, component in enumerate(report.components):
         name, version = component.name, component.version
@@ -152,11 +164,16 @@ def store_report(*, report: Telemetry, day: date) -> Outcome:
         Component(report_id=row[0], day=day, age_days=age_days, name=c.name, version=c.version)
         for c in report.components
     )
-    return STORED
+    # A stored first report of the day at age 0: the registry row was made by this report.
+    return NEW_SYSTEM_STORED if age_days == 0 else STORED
 
 
-def ingest(*, body: bytes, received_at: datetime) -> Outcome:
-    """Everything a POST of `body` at `received_at` (aware) does; the answer for the client."""
+def ingest(*, body: bytes, received_at: datetime, allow_new_system: bool = True) -> Outcome:
+    """Everything a POST of `body` at `received_at` (aware) does; the answer for the client.
+
+    With `allow_new_system` false (the client used up its new-system limit), a report of a
+    system the registry does not know yet is refused; known systems go on as usual.
+    """
     try:
         report = parse_report(body)
     except InvalidReport as invalid:
@@ -164,6 +181,10 @@ def ingest(*, body: bytes, received_at: datetime) -> Outcome:
     dev = development_version(report)
     if dev is not None and not settings.COLLECT_DEV_SYSTEMS:
         return Outcome("ignored", 200, f"ignored: development version {dev[0]} {dev[1]}", "dev")
+    if not allow_new_system:
+        known = System.objects.filter(system_hash=hash_system_id(report.system_id)).exists()
+        if not known:
+            return NEW_SYSTEMS_LIMITED
     try:
         return store_report(report=report, day=utc_date(received_at))
     except _Duplicate:

@@ -1,15 +1,20 @@
-"""Turn an unreachable database into 503 for every view, the way DESIGN.md section 1 promises."""
+"""Cross-cutting answers: 503 when the database is unavailable, 429 for admin login floods."""
 
 import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from pulpanalytics.limits import LOGIN_FAILURES, client_address, too_many
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "service unavailable, try later"
 RETRY_AFTER_SECONDS = 60
+# SQLSTATE query_canceled: PostgreSQL's statement_timeout (DB_STATEMENT_TIMEOUT_MS) fired.
+QUERY_CANCELED = "57014"
 
 
 def service_unavailable() -> HttpResponse:
@@ -21,6 +26,8 @@ def service_unavailable() -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware:
+    """Turn an unreachable or stuck database into 503, the way DESIGN.md section 1 promises."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -29,9 +36,37 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # OperationalError covers a refused connection, a restart and a statement timeout.
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        if getattr(exception.__cause__, "pgcode", None) == QUERY_CANCELED:
+            # Usually a lock held elsewhere (a migration, a long prune): worth its own line.
+            logger.error("database statement timed out for %s %s", request.method, request.path)
+        else:
             logger.error(
                 "database unavailable for %s %s", request.method, request.path, exc_info=exception
             )
-            return service_unavailable()
-        return None
+        return service_unavailable()
+
+
+class AdminLoginThrottleMiddleware:
+    """Django has no login throttling: refuse an address's admin logins after repeated failures.
+
+    Counts every POST to the admin login that leaves the user anonymous (a wrong password, an
+    inactive or non-staff account, a missing CSRF token); ADMIN_LOGIN_FAILURE_LIMIT per
+    ADMIN_LOGIN_WINDOW_SECONDS, then 429 until the window ends, even with the right password.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or request.path_info != reverse("admin:login"):
+            return self.get_response(request)
+        client = client_address(request)
+        if wait := LOGIN_FAILURES.wait(client):
+            logger.warning("admin login refused: too many failed logins from one address")
+            return too_many(wait, "too many failed logins from this address")
+        response = self.get_response(request)
+        if response.status_code < 500 and not request.user.is_authenticated:
+            LOGIN_FAILURES.hit(client)
+        return response

@@ -1,18 +1,23 @@
 """Thin views: the site root (overview page on GET, report ingest on POST)."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
+from pulpanalytics import limits
 from pulpanalytics.ingest import ingest
 from pulpanalytics.prometheus import count_report
 
 logger = logging.getLogger(__name__)
+
+ROOT_METHODS = ("GET", "HEAD", "POST")
+# ASCII digits only: int() would also take "١٢" and choke on "²", which str.isdigit() lets by.
+CONTENT_LENGTH_RE = re.compile(r"[0-9]{1,20}")
 
 
 def _plain(message: str, status: int) -> HttpResponse:
@@ -21,30 +26,35 @@ def _plain(message: str, status: int) -> HttpResponse:
 
 # The only CSRF-exempt view: pulpcore posts without cookies or tokens.
 @csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
 def root(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return receive_report(request)
-    return overview(request)
+    if request.method in ROOT_METHODS:
+        return overview(request)
+    # Not @require_http_methods: its 405 has no body, and every rejection says what is wrong.
+    response = _plain("method not allowed: use GET, HEAD or POST", 405)
+    response["Allow"] = ", ".join(ROOT_METHODS)
+    return response
 
 
 def receive_report(request: HttpRequest) -> HttpResponse:
     """POST /: one protobuf Telemetry report. Content-Type is ignored (pulpcore sends none)."""
+    client = limits.client_address(request)
+    if wait := limits.REPORTS.hit(client):
+        return _limited(wait, "too many reports from this address", "rate_limited")
+    refusal = _refuse_by_headers(request)
+    if refusal is not None:
+        return refusal
     limit = settings.MAX_REPORT_BYTES
-    if request.headers.get("Content-Encoding", "identity").strip().lower() not in {"", "identity"}:
-        return _reject(415, "Content-Encoding is not supported; send the plain body", "encoding")
-    declared = request.META.get("CONTENT_LENGTH", "")
-    if not declared:
-        return _reject(411, "Content-Length required", "no_length")
-    if not declared.isdigit():
-        return _reject(400, "Content-Length is not a number", "bad_length")
-    # Refuse before reading the body when the client already says it is too big.
-    if int(declared) > limit:
-        return _reject(413, f"report larger than {limit} bytes", "too_large")
     body = request.read(limit + 1)
     if len(body) > limit:
         return _reject(413, f"report larger than {limit} bytes", "too_large")
-    outcome = ingest(body=body, received_at=timezone.now())
+    new_systems_wait = limits.NEW_SYSTEMS.wait(client)
+    outcome = ingest(body=body, received_at=timezone.now(), allow_new_system=not new_systems_wait)
+    if outcome.kind == "limited":
+        return _limited(new_systems_wait, outcome.message, outcome.reason)
+    if outcome.new_system:
+        limits.NEW_SYSTEMS.hit(client)
     count_report(outcome=outcome.kind, reason=outcome.reason)
     if outcome.kind != "stored":
         logger.info(
@@ -56,10 +66,34 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     return _plain(outcome.message, outcome.status)
 
 
+def _refuse_by_headers(request: HttpRequest) -> HttpResponse | None:
+    """The answer for a request refused on its headers alone, before any body byte is read."""
+    if request.headers.get("Content-Encoding", "identity").strip().lower() not in {"", "identity"}:
+        return _reject(415, "Content-Encoding is not supported; send the plain body", "encoding")
+    declared = request.META.get("CONTENT_LENGTH", "")
+    if not declared:
+        return _reject(411, "Content-Length required", "no_length")
+    if not CONTENT_LENGTH_RE.fullmatch(declared):
+        return _reject(400, "Content-Length is not a number", "bad_length")
+    # Refuse before reading the body when the client already says it is too big.
+    if int(declared) > settings.MAX_REPORT_BYTES:
+        return _reject(413, f"report larger than {settings.MAX_REPORT_BYTES} bytes", "too_large")
+    return None
+
+
 def _reject(status: int, message: str, reason: str) -> HttpResponse:
+    _count_rejection(reason)
+    return _plain(message, status)
+
+
+def _limited(wait: int, message: str, reason: str) -> HttpResponse:
+    _count_rejection(reason)
+    return limits.too_many(wait, message)
+
+
+def _count_rejection(reason: str) -> None:
     count_report(outcome="rejected", reason=reason)
     logger.info("report rejected: %s", reason, extra={"outcome": "rejected", "reason": reason})
-    return _plain(message, status)
 
 
 def overview(request: HttpRequest) -> HttpResponse:

@@ -3,11 +3,15 @@
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
 
 from pulpanalytics.telemetry_pb2 import Telemetry
+
+if TYPE_CHECKING:
+    from tests.live_server import Gunicorn
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -145,3 +149,67 @@ def database_down() -> Iterator[None]:
     yield
     connections["default"] = original
     wrapper.close()
+
+
+# --- reliability: figures, PostgreSQL-only tests, a real gunicorn ---
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the reliability tests measured (RELIABILITY.md asks for the figures)."""
+    from tests.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for row in sorted(FIGURES):
+            terminalreporter.write_line(f"{row}: {FIGURES[row]}")
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    """Tests marked postgres_only fail loudly on SQLite instead of passing vacuously."""
+    if request.node.get_closest_marker("postgres_only") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail(
+            "needs PostgreSQL: run with DATABASE_URL=postgres://... (make test-postgres), or "
+            'deselect with -m "not postgres_only" (make test-sqlite does)'
+        )
+
+
+@pytest.fixture(scope="session")
+def gunicorn_factory(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., "Gunicorn"]]:
+    """start(workers=3, **env) -> a running gunicorn on the test database; all stopped at the end.
+
+    Stopped before pytest-django drops the test database (this fixture depends on its setup),
+    so no worker still holds a connection to it.
+    """
+    from django.db import connection
+
+    from tests.live_server import Gunicorn, server_env
+
+    servers: list[Gunicorn] = []
+
+    def start(*, workers: int = 3, **env: str) -> Gunicorn:
+        if connection.vendor != "postgresql":
+            pytest.fail("a live gunicorn needs the PostgreSQL test database (postgres_only)")
+        log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+        server = Gunicorn(
+            env=server_env(connection.settings_dict, **env), workers=workers, log_path=log_path
+        )
+        servers.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def gunicorn(gunicorn_factory: Callable[..., "Gunicorn"]) -> "Gunicorn":
+    """The shared live server: 3 sync workers, limits off, default connection settings."""
+    return gunicorn_factory(workers=3)

@@ -9,6 +9,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k" * 30 + "0123456789abcdefghijklmnopqrstuvwxyz"
+# What app.settings adds to every database (DB_CONN_MAX_AGE, DB_CONN_HEALTH_CHECKS defaults).
+CONNECTIONS = {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+# ... and to PostgreSQL ones (DB_STATEMENT_TIMEOUT_MS default).
+POSTGRES_OPTIONS = {"OPTIONS": {"options": "-c statement_timeout=5000"}}
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
@@ -50,6 +54,7 @@ def test_a_fresh_checkout_in_debug_needs_no_variable():
     assert values["db"] == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(ROOT / "db.sqlite3"),
+        **CONNECTIONS,
     }
     assert values["hosts"] == ["localhost", "127.0.0.1", "[::1]"]
     assert (values["retention"], values["cap"], values["dev"], values["persistent"]) == (
@@ -70,12 +75,18 @@ def test_database_url_for_postgresql():
         "PASSWORD": "s@cret",
         "HOST": "db.example",
         "PORT": "6543",
+        **CONNECTIONS,
+        **POSTGRES_OPTIONS,
     }
 
 
 def test_database_url_for_sqlite():
     values = loaded(DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3")
-    assert values["db"] == {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3"}
+    assert values["db"] == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/tmp/x.sqlite3",
+        **CONNECTIONS,
+    }
 
 
 def test_db_variables_of_existing_deployments():
@@ -94,6 +105,8 @@ def test_db_variables_of_existing_deployments():
         "PASSWORD": "p",
         "HOST": "pg",
         "PORT": "5433",
+        **CONNECTIONS,
+        **POSTGRES_OPTIONS,
     }
 
 

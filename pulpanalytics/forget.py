@@ -1,0 +1,38 @@
+"""Deletion on request: every row held for a system, in one transaction."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from pulpanalytics.models import Component, Report, System
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    systems: int
+    reports: int
+    components: int
+
+    def __str__(self) -> str:
+        counts = [
+            (self.systems, "system"),
+            (self.reports, "report"),
+            (self.components, "component"),
+        ]
+        return ", ".join(f"{n:,} {word}{'' if n == 1 else 's'}" for n, word in counts)
+
+
+@transaction.atomic
+def forget_systems(*, system_hashes: Iterable[str]) -> Forgotten:
+    """Delete the registry rows, raw reports and components of these systems (keyed hashes).
+
+    Summaries hold only counts over many systems, and the rate limits only hashed client
+    addresses, so nothing else holds a system.
+    """
+    systems = System.objects.filter(system_hash__in=list(system_hashes))
+    # Components first: their foreign key to the report is DO_NOTHING (see models.Component).
+    components, _ = Component.objects.filter(report__system__in=systems).delete()
+    reports, _ = Report.objects.filter(system__in=systems).delete()
+    forgotten, _ = systems.delete()
+    return Forgotten(systems=forgotten, reports=reports, components=components)
