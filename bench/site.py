@@ -1,0 +1,394 @@
+#!/usr/bin/env python
+"""Benchmark the public site with years of history: every page and every chart/summary API path.
+
+Generates daily summaries (default 3 years) with realistic churn: a growing fleet, plugins of
+different popularity, core and plugin releases every few weeks adopted with a lag, PostgreSQL
+majors moving on, ages spread over the years. Stores them as DailySummary rows of a throw-away
+PostgreSQL database, serves the site with gunicorn (the production config, built static files)
+and times each path cold (the chart cache emptied before each request) and warm: p50/p99 and
+bytes. Then it visits `/` in headless Chromium and counts the requests and bytes of one visit.
+"""
+
+import argparse
+import http.client
+import json
+import math
+import random
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg2  # noqa: E402
+from psycopg2.extras import execute_values  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    DEFAULT_SERVER,
+    PYTHON,
+    ROOT,
+    django_env,
+    drop_database,
+    median,
+    percentile,
+    recreate_database,
+    write_results,
+)
+from bench.ingest import children, free_port  # noqa: E402
+
+# Share of persistent systems running each plugin, and how often it releases (days).
+PLUGINS = {
+    "core": (1.0, 28),
+    "file": (0.82, 35),
+    "rpm": (0.55, 21),
+    "container": (0.46, 28),
+    "ansible": (0.3, 42),
+    "python": (0.3, 35),
+    "certguard": (0.22, 90),
+    "deb": (0.15, 42),
+    "galaxy": (0.1, 30),
+    "gem": (0.08, 60),
+    "ostree": (0.06, 60),
+    "maven": (0.05, 90),
+    "npm": (0.03, 120),
+    "cookbook": (0.02, 120),
+}
+MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
+# The share of installs moving from an older release to the newest one each day.
+UPGRADE_RATE = 0.025
+
+
+class Releases:
+    """One plugin's releases: X.Y.0 every `cadence` days, patches between, adopted with a lag."""
+
+    def __init__(self, rnd: random.Random, cadence: int, first_minor: int) -> None:
+        self.rnd, self.cadence = rnd, cadence
+        self.major, self.minor, self.patch = 3 if cadence < 40 else 1, first_minor, 0
+        self.shares = {self.version: 1.0}
+        self.next_release = rnd.randint(1, cadence)
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    def day(self) -> None:
+        self.next_release -= 1
+        if self.next_release <= 0:
+            if self.rnd.random() < 0.4:
+                self.patch += 1
+            else:
+                self.minor, self.patch = self.minor + 1, 0
+            self.shares.setdefault(self.version, 0.0)
+            self.next_release = max(3, int(self.rnd.gauss(self.cadence / 2, self.cadence / 6)))
+        newest = self.version
+        for version in list(self.shares):
+            if version != newest:
+                moved = self.shares[version] * UPGRADE_RATE
+                self.shares[version] -= moved
+                self.shares[newest] += moved
+                if self.shares[version] < 0.001:
+                    self.shares[newest] += self.shares.pop(version)
+
+    def counts(self, systems: int) -> dict[str, int]:
+        return {
+            v: round(share * systems)
+            for v, share in self.shares.items()
+            if round(share * systems) > 0
+        }
+
+
+def version_sorted(counts: dict[str, int]) -> list[dict]:
+    key = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
+    return [{"version": v, "count": counts[v]} for v in sorted(counts, key=key, reverse=True)]
+
+
+def generate(days: int, seed: int = 1) -> list[dict]:
+    """`days` summaries ending yesterday, in summary.proto's JSON form."""
+    rnd = random.Random(seed)
+    end = datetime.now(UTC).date() - timedelta(days=1)
+    releases = {
+        name: Releases(rnd, cadence, rnd.randint(0, 30)) for name, (_, cadence) in PLUGINS.items()
+    }
+    postgres = {120015: 0.3, 130011: 0.35, 140008: 0.25, 150003: 0.1}
+    summaries = []
+    for index in range(days):
+        day = end - timedelta(days=days - 1 - index)
+        for plugin in releases.values():
+            plugin.day()
+        if index % 365 == 200:  # a new PostgreSQL major every autumn
+            newest = max(postgres) + 10000
+            postgres[newest] = 0.0
+        for version in postgres:
+            postgres[version] *= 0.997
+        newest = max(postgres)
+        postgres[newest] += 1 - sum(postgres.values())
+        trend = 2000 + 5000 * index / days
+        weekly = 0.93 if day.weekday() >= 5 else 1.0
+        systems = int(trend * weekly * rnd.uniform(0.98, 1.02))
+        new = int(systems * rnd.uniform(0.02, 0.04))
+        persistent = systems - new
+        ages = {0: new}
+        horizon = index + 400
+        for age in range(1, horizon):
+            weight = math.exp(-age / 500) * (systems / 600)
+            count = int(weight * rnd.uniform(0.4, 1.6))
+            if count:
+                ages[age] = count
+        components = []
+        for name, (share, _) in PLUGINS.items():
+            running = int(persistent * share * rnd.uniform(0.97, 1.03))
+            xyz = releases[name].counts(running)
+            xy: dict[str, int] = {}
+            for version, count in xyz.items():
+                short = ".".join(version.split(".")[:2])
+                xy[short] = xy.get(short, 0) + count
+            components.append(
+                {
+                    "name": name,
+                    "systems": sum(xyz.values()),
+                    "xy": version_sorted(xy),
+                    "xyz": version_sorted(xyz),
+                }
+            )
+        components.sort(key=lambda c: c["name"])
+        rbac = []
+        for measure in MEASURES:
+            reporting = int(persistent * 0.7)
+            for number in range(0, 40):
+                count = int(reporting * math.exp(-number / 6) / 6 * rnd.uniform(0.8, 1.2))
+                if count:
+                    rbac.append({"measure": measure, "number": number, "count": count})
+        summaries.append(
+            {
+                "date": day.isoformat(),
+                "systems": systems,
+                "new_systems": new,
+                "persistent_systems": persistent,
+                "age": [{"days": a, "count": c} for a, c in sorted(ages.items())],
+                "components": components,
+                "postgresql_versions": [
+                    {"version": v, "count": round(persistent * postgres[v] * 0.9)}
+                    for v in sorted(postgres, reverse=True)
+                    if round(persistent * postgres[v] * 0.9)
+                ]
+                + [{"version": 0, "count": round(persistent * 0.1)}],
+                "online_workers": {
+                    "processes_avg": round(rnd.uniform(4, 6), 4),
+                    "hosts_avg": round(rnd.uniform(1.2, 1.6), 4),
+                },
+                "online_content_apps": {
+                    "processes_avg": round(rnd.uniform(2, 3), 4),
+                    "hosts_avg": round(rnd.uniform(1, 1.3), 4),
+                },
+                "rbac": rbac,
+            }
+        )
+    return summaries
+
+
+def store(url: str, summaries: list[dict]) -> int:
+    rows = [(s["date"], json.dumps(s, separators=(",", ":")), datetime.now(UTC)) for s in summaries]
+    connection = psycopg2.connect(url)
+    with connection, connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            "INSERT INTO pulpanalytics_dailysummary (date, json, computed_at) VALUES %s",
+            rows,
+        )
+    connection.close()
+    return sum(len(text) for _, text, _ in rows)
+
+
+def paths(port: int, summaries: list[dict]) -> list[str]:
+    """Every page, and every chart and summary API path, with the parameters they need."""
+    latest = summaries[-1]["date"]
+    month_ago = (date.fromisoformat(latest) - timedelta(days=29)).isoformat()
+    pages = [
+        "/",
+        "/plugins/",
+        "/plugins/core/",
+        "/plugins/rpm/",
+        "/deployments/",
+        "/postgresql/",
+        "/age/",
+        "/rbac/",
+        "/about/",
+    ]
+    api = [
+        f"/api/v1/summaries/{latest}/",
+        f"/api/v1/summaries/?start={month_ago}",
+        "/api/v1/summaries/",
+        "/api/v1/charts/",
+        "/api/v1/openapi.json",
+    ]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/charts/", timeout=30) as answer:
+        listing = json.load(answer)["charts"]
+    for chart in listing:
+        query = "?component=core" if "component" in chart["parameters"] else ""
+        api.append(chart["url"] + query)
+    api += [
+        "/api/v1/charts/systems/?range=90d",
+        "/api/v1/charts/systems/?granularity=month",
+        "/api/v1/charts/component-versions/?component=core&mode=percent&range=1y",
+    ]
+    return pages + api
+
+
+def get(port: int, path: str) -> tuple[int, int, float]:
+    start = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path, headers={"Host": "127.0.0.1"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, len(body), time.perf_counter() - start
+
+
+def clear_cache(url: str) -> None:
+    connection = psycopg2.connect(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("DELETE FROM pulpanalytics_cache")
+    connection.close()
+
+
+def time_paths(url: str, port: int, summaries: list[dict], cold: int, warm: int) -> list[dict]:
+    rows = []
+    for path in paths(port, summaries):
+        cold_times = []
+        for _ in range(cold):
+            clear_cache(url)
+            status, size, seconds = get(port, path)
+            assert status == 200, (path, status)
+            cold_times.append(seconds)
+        warm_times = [get(port, path)[2] for _ in range(warm)]
+        rows.append(
+            {
+                "path": path,
+                "bytes": size,
+                "cold_ms": median(cold_times) * 1000,
+                "warm_p50_ms": percentile(warm_times, 0.5) * 1000,
+                "warm_p99_ms": percentile(warm_times, 0.99) * 1000,
+            }
+        )
+        print(
+            f"{path:<75} cold {rows[-1]['cold_ms']:7.1f} ms  warm p50 "
+            f"{rows[-1]['warm_p50_ms']:6.2f} p99 {rows[-1]['warm_p99_ms']:6.2f} ms  "
+            f"{size:>9,} B",
+            flush=True,
+        )
+    return rows
+
+
+def visit(port: int) -> dict:
+    """One visit of / in headless Chromium: every request the page makes, and the bytes."""
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    transferred = 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
+        for entry in page.evaluate(
+            "performance.getEntriesByType('navigation').concat("
+            "performance.getEntriesByType('resource')).map(e => e.transferSize)"
+        ):
+            transferred += entry
+        browser.close()
+    return {"requests": len(requests), "bytes": transferred, "urls": requests}
+
+
+def collect_static(url: str) -> None:
+    """The hashed, compressed static files gunicorn serves with DEBUG off (into STATIC_ROOT)."""
+    subprocess.run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=django_env(url),
+        check=True,
+    )
+
+
+def wait_ready(port: int, server: subprocess.Popen, workers: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                if len(children(server.pid)) >= workers:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
+    parser.add_argument("--days", type=int, default=3 * 365, help="days of summaries")
+    parser.add_argument("--cold", type=int, default=3, help="cold requests per path (median)")
+    parser.add_argument("--warm", type=int, default=40, help="warm requests per path")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium visit")
+    parser.add_argument("--json", help="merge the results into this JSON file")
+    args = parser.parse_args()
+
+    name = "pulpanalytics_bench_site"
+    url = recreate_database(args.server, name)
+    summaries = generate(args.days)
+    size = store(url, summaries)
+    print(f"{len(summaries)} summaries, {size:,} bytes of JSON")
+    collect_static(url)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "app.wsgi",
+        ],
+        cwd=ROOT,
+        env=django_env(url, WEB_CONCURRENCY=str(args.workers)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(port, server, args.workers)
+        rows = time_paths(url, port, summaries, args.cold, args.warm)
+        result = {"days": len(summaries), "summaries_bytes": size, "paths": rows}
+        if not args.no_browser:
+            clear_cache(url)
+            result["visit"] = visit(port)
+            print(
+                f"one visit of /: {result['visit']['requests']} requests, "
+                f"{result['visit']['bytes']:,} bytes transferred"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    drop_database(args.server, name)
+    write_results(args.json, "site", result)
+
+
+if __name__ == "__main__":
+    main()
