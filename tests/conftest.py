@@ -127,3 +127,47 @@ def report_on():
 def system_id(number: int) -> str:
     """A distinct valid UUIDv4 per number."""
     return f"{number:08x}-0000-4000-8000-000000000000"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        default=None,
+        help="write the browser tests' page screenshots to this folder (make screenshots)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Chart data is cached (LocMemCache lives as long as the process): each test starts cold.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(scope="module")
+def site_data(django_db_setup, django_db_blocker):
+    """tests/site_data.py, committed once for a module of read-only tests, removed after it.
+
+    Committed (not rolled back) so that the live server's thread sees it too. The module's
+    tests carry the `django_db` mark (so that pytest-django sets the test database up) and only
+    read; nothing else runs while the data is there.
+    """
+    from django.db import connection
+
+    from pulpanalytics.models import Component, DailySummary, Report, System
+    from tests.site_data import seed
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        assert (
+            connection.is_in_memory_db()
+            if connection.vendor == "sqlite"
+            else name.startswith("test_")
+        ), f"refusing to seed {name}: not a test database"
+        seed()
+        yield
+        Component.objects.all().delete()
+        Report.objects.all().delete()
+        System.objects.all().delete()
+        DailySummary.objects.all().delete()
