@@ -153,7 +153,7 @@ def site_data(django_db_setup, django_db_blocker):
     tests carry the `django_db` mark (so that pytest-django sets the test database up) and only
     read; nothing else runs while the data is there.
     """
-    from django.db import connection, connections
+    from django.db import connection
 
     from pulpanalytics.models import Component, DailySummary, Report, System
     from tests.site_data import seed
@@ -171,6 +171,3 @@ def site_data(django_db_setup, django_db_blocker):
         Report.objects.all().delete()
         System.objects.all().delete()
         DailySummary.objects.all().delete()
-        # With Playwright's loop running, this context may hold a connection of its own (Django
-        # keys connections by context); close it, or PostgreSQL's test database cannot be dropped.
-        connections.close_all()

@@ -268,3 +268,23 @@ def test_a_metric_added_later_gets_a_page_a_menu_entry_and_an_api_path(client, m
     data = client.get("/api/v1/charts/weekday-systems/", {"start": "2026-03-01"}).json()
     assert data == {"labels": ["2026-03-01"], "datasets": [{"label": "Systems", "data": [5]}]}
     assert "/api/v1/charts/weekday-systems/" in client.get("/api/v1/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/plugins/%00/", 404),
+        ("/plugins/a%2Fb/", 404),
+        ("/plugins/core/extra/", 404),
+        ("/api/v1/charts/%00/", 404),
+        ("/api/v1/charts/systems/?start=%00", 400),
+        ("/rbac/?granularity=%F0%9F%92%A9", 400),
+        ("/?start=0001-01-01&end=9999-12-31&granularity=week", 200),
+        ("/?start=2026-01-01&start=2026-02-01", 200),
+        ("/api/v1/charts/systems/?range=30d&range=all", 200),
+        ("/api/v1/charts/component-xyz/?component=" + "x" * 5000, 200),
+        ("/plugins/core/?mode=" + "%FF" * 100, 400),
+    ],
+)
+def test_odd_input_is_answered_without_a_server_error(client, url, status):
+    assert client.get(url).status_code == status

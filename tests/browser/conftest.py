@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test.utils import override_settings
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -73,6 +74,11 @@ def browser(site_server: str):
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
+            # Django keys connections by context, and the running loop is another context: the
+            # tests run meanwhile opened a connection of their own. Close it, and the one from
+            # before, or PostgreSQL refuses to drop the test database at the end.
+            connections.close_all()
+        connections.close_all()
     finally:
         if before is None:
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]

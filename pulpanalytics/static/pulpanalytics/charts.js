@@ -99,7 +99,8 @@
     const valueAxis = {
       beginAtZero: true,
       stacked: spec.stacked,
-      ticks: { callback: function (value) { return formatted(value, spec.percent); } },
+      // Whole-number ticks: counts of systems never come in halves (averages may, between them).
+      ticks: { precision: 0, callback: function (value) { return formatted(value, spec.percent); } },
     };
     if (spec.percent) {
       valueAxis.max = 100;
