@@ -1,11 +1,12 @@
 """Shared fixtures: protobuf builders, POST helpers, and the settings every test runs under."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from pytest_django import DjangoDbBlocker
 
 from pulpanalytics.telemetry_pb2 import Telemetry
 
@@ -146,7 +147,7 @@ def _empty_cache() -> None:
 
 
 @pytest.fixture(scope="module")
-def site_data(django_db_setup, django_db_blocker):
+def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     """tests/site_data.py, committed once for a module of read-only tests, removed after it.
 
     Committed (not rolled back) so that the live server's thread sees it too. The module's

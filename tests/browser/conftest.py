@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 from django.test.utils import override_settings
+from playwright.sync_api import Browser, Page
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,7 +60,7 @@ def site_server(django_db_setup: None) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(site_server: str):
+def browser(site_server: str) -> Iterator[Browser]:
     """Headless Chromium; it closes before the live server stops (it depends on it), so no
     keep-alive connection outlives the server."""
     from playwright.sync_api import sync_playwright
@@ -90,7 +91,7 @@ def browser(site_server: str):
 class Tab:
     """One browser page on the live server that records everything that went wrong."""
 
-    page: object
+    page: Page
     base: str
     problems: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -115,7 +116,7 @@ class Tab:
         )
 
 
-def open_tab(browser, base: str, **options) -> Tab:
+def open_tab(browser: Browser, base: str, **options: object) -> Tab:
     context = browser.new_context(**options)
     page = context.new_page()
     tab = Tab(page=page, base=base)
@@ -140,14 +141,14 @@ def open_tab(browser, base: str, **options) -> Tab:
 
 
 @pytest.fixture
-def tab(browser, site_server) -> Iterator[Tab]:
+def tab(browser: Browser, site_server: str) -> Iterator[Tab]:
     opened = open_tab(browser, site_server, viewport=DESKTOP)
     yield opened
     opened.page.context.close()
 
 
 @pytest.fixture
-def phone_tab(browser, site_server) -> Iterator[Tab]:
+def phone_tab(browser: Browser, site_server: str) -> Iterator[Tab]:
     opened = open_tab(browser, site_server, viewport=PHONE, device_scale_factor=1)
     yield opened
     opened.page.context.close()
