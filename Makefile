@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pulpanalytics
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test test-sqlite test-postgres lint check-deploy format proto clean
+.PHONY: help venv run test test-sqlite test-postgres lint check-deploy format proto screenshots clean
 
 help:
 	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite)"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-sqlite    the suite on SQLite only"
 	@echo "make test-postgres  the suite on PostgreSQL only (TEST_DATABASE_URL)"
 	@echo "make proto          regenerate pulpanalytics/*_pb2.py(i) from the .proto files"
+	@echo "make screenshots    regenerate docs/screenshots/ (headless Chromium, seeded data)"
 	@echo "make lint / format  ruff (and bandit: no high-severity finding)"
 	@echo "make check-deploy   Django's deploy checks under production settings, warnings fail"
 
@@ -24,7 +25,12 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-venv: $(BIN)/.installed
+# Front-end dependencies (Chart.js), pinned in package-lock.json; reinstalled when it changes.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+venv: $(BIN)/.installed node_modules/.installed
 
 run: venv
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
@@ -54,8 +60,11 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+screenshots: venv
+	$(BIN)/python -m pytest tests/browser/test_screenshots.py --screenshots=docs/screenshots
+
 proto: venv
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=pulpanalytics --pyi_out=pulpanalytics *.proto
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -5,12 +5,20 @@ from pulpanalytics import api, monitoring, views
 
 urlpatterns = [
     path("", views.root, name="root"),
+    path("plugins/", views.plugin_list, name="plugin-list"),
+    path("plugins/<path:name>/", views.plugin_detail, name="plugin-detail"),
+    path("about/", views.about, name="about"),
     path("api/v1/summaries/", api.summary_list, name="summary-list"),
     path("api/v1/summaries/<str:day>/", api.summary_detail, name="summary-detail"),
+    path("api/v1/charts/", api.chart_list, name="chart-list"),
+    path("api/v1/charts/<str:chart>/", api.chart_detail, name="chart-detail"),
+    path("api/v1/openapi.json", api.openapi_document, name="openapi"),
     path("admin/", admin.site.urls),
     # Unauthenticated probes for the platform (see openshift/deployment.yaml); /metrics checks its
     # own token.
     path("healthz", monitoring.healthz, name="healthz"),
     path("readyz", monitoring.readyz, name="readyz"),
     path("metrics", monitoring.metrics, name="metrics"),
+    # Last: the chart pages of pulpanalytics.pages (/deployments/, /rbac/, ...), looked up by slug.
+    path("<slug:slug>/", views.chart_page, name="chart-page"),
 ]

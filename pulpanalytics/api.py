@@ -1,4 +1,5 @@
-"""The JSON data API: daily summaries, served as stored, with cache validators."""
+"""The data API: daily summaries served as stored, chart data, and the OpenAPI document;
+every answer with cache validators."""
 
 import hashlib
 from datetime import date, datetime
@@ -9,7 +10,9 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
-from pulpanalytics import days
+from pulpanalytics import chart_data, days, metrics, openapi
+from pulpanalytics.chart_query import QueryError
+from pulpanalytics.metrics.base import ChartParameterError
 from pulpanalytics.models import DailySummary
 
 # Summaries change at most once a day (after the nightly run); an hour keeps pages fresh enough.
@@ -93,3 +96,35 @@ def summary_detail(request: HttpRequest, day: str) -> HttpResponse:
     if summary is None:
         return error(404, f"no summary for {wanted}")
     return cached_response(request, summary.json, last_modified=summary.computed_at)
+
+
+@require_GET
+def chart_list(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/charts/ -> {"charts": [...]}: every chart of the registry and its URL."""
+    charts = [openapi.describe_chart(chart) for chart in metrics.charts().values()]
+    return JsonResponse({"charts": charts})
+
+
+@require_GET
+def chart_detail(request: HttpRequest, chart: str) -> HttpResponse:
+    """GET /api/v1/charts/<chart>/?range=|start=&end=&granularity=&format=&<chart parameters>"""
+    found = metrics.charts().get(chart)
+    if found is None:
+        return error(404, f"no chart named {chart[:60]!r}; GET /api/v1/charts/ lists them")
+    try:
+        answer = chart_data.answer(found, request.GET)
+    except (QueryError, ChartParameterError) as bad:
+        return error(400, str(bad))
+    response = cached_response(
+        request, answer.body, last_modified=answer.last_modified, content_type=answer.content_type
+    )
+    if answer.content_type.startswith("text/csv"):
+        response["Content-Disposition"] = f'attachment; filename="{answer.filename}"'
+    return response
+
+
+@require_GET
+def openapi_document(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/openapi.json: this API, described from the chart registry."""
+    document = openapi.document()
+    return JsonResponse(document, json_dumps_params={"indent": 1})

@@ -1,16 +1,20 @@
-"""Thin views: the site root (overview page on GET, report ingest on POST)."""
+"""Thin views: the site root (overview page on GET, report ingest on POST) and the pages."""
 
 import logging
 import re
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from pulpanalytics import limits
+from pulpanalytics import limits, pages
+from pulpanalytics.chart_query import QueryError
+from pulpanalytics.headlines import headlines
 from pulpanalytics.ingest import ingest
+from pulpanalytics.metrics.base import ChartParameterError
 from pulpanalytics.prometheus import count_report
 
 logger = logging.getLogger(__name__)
@@ -96,5 +100,65 @@ def _count_rejection(reason: str) -> None:
     logger.info("report rejected: %s", reason, extra={"outcome": "rejected", "reason": reason})
 
 
+def _bad_query(request: HttpRequest, bad: Exception) -> HttpResponse:
+    return render(request, "pulpanalytics/bad_query.html", {"message": str(bad)}, status=400)
+
+
 def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "pulpanalytics/overview.html")
+    try:
+        selection = pages.select(request.GET)
+        blocks = [selection.block(name) for name in pages.OVERVIEW_CHARTS]
+    except QueryError as bad:
+        return _bad_query(request, bad)
+    day, numbers = headlines(until=selection.window.end)
+    context = {"selection": selection, "blocks": blocks, "day": day, "headlines": numbers}
+    return render(request, "pulpanalytics/overview.html", context)
+
+
+@require_safe
+def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
+    page = pages.find_page(slug)
+    if page is None:
+        raise Http404(f"no page {slug}")
+    try:
+        selection = pages.select(request.GET)
+        blocks = [selection.block(name) for name in page.chart_names()]
+    except QueryError as bad:
+        return _bad_query(request, bad)
+    context = {"page": page, "selection": selection, "blocks": blocks}
+    return render(request, "pulpanalytics/chart_page.html", context)
+
+
+@require_safe
+def plugin_list(request: HttpRequest) -> HttpResponse:
+    try:
+        selection = pages.select(request.GET)
+        adoption = selection.block("plugins")
+    except QueryError as bad:
+        return _bad_query(request, bad)
+    plugins = pages.plugin_rows(selection, adoption.data)
+    context = {"selection": selection, "blocks": [adoption], "plugins": plugins}
+    return render(request, "pulpanalytics/plugin_list.html", context)
+
+
+@require_safe
+def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
+    if not pages.known_component(name):
+        raise Http404(f"no plugin {name} in any summary")
+    try:
+        mode = pages.parse_mode(request.GET)
+        selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})
+        blocks = pages.plugin_blocks(selection, name=name, mode=mode)
+    except (QueryError, ChartParameterError) as bad:
+        return _bad_query(request, bad)
+    context = {"selection": selection, "blocks": blocks, "name": name, "mode": mode}
+    return render(request, "pulpanalytics/plugin_detail.html", context)
+
+
+@require_safe
+def about(request: HttpRequest) -> HttpResponse:
+    context = {
+        "raw_retention_days": settings.RAW_RETENTION_DAYS,
+        "persistent_min_age_days": settings.PERSISTENT_MIN_AGE_DAYS,
+    }
+    return render(request, "pulpanalytics/about.html", context)

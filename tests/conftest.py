@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
+from pytest_django import DjangoDbBlocker
 
 from pulpanalytics.telemetry_pb2 import Telemetry
 
@@ -189,13 +190,21 @@ def gunicorn_factory(
     """
     from django.db import connection
 
-    from tests.live_server import Gunicorn, server_env
+    from tests.live_server import Gunicorn, collect_static, server_env
 
     servers: list[Gunicorn] = []
+    static_root = tmp_path_factory.mktemp("static")
+    collected = False
 
     def start(*, workers: int = 3, **env: str) -> Gunicorn:
+        nonlocal collected
         if connection.vendor != "postgresql":
             pytest.fail("a live gunicorn needs the PostgreSQL test database (postgres_only)")
+        if not collected:
+            # Pages need the hashed static files, as in production (DEBUG off).
+            collect_static(static_root, connection.settings_dict)
+            collected = True
+        env.setdefault("STATIC_ROOT", str(static_root))
         log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
         server = Gunicorn(
             env=server_env(connection.settings_dict, **env), workers=workers, log_path=log_path
@@ -213,3 +222,50 @@ def gunicorn_factory(
 def gunicorn(gunicorn_factory: Callable[..., "Gunicorn"]) -> "Gunicorn":
     """The shared live server: 3 sync workers, limits off, default connection settings."""
     return gunicorn_factory(workers=3)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        default=None,
+        help="write the browser tests' page screenshots to this folder (make screenshots)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Chart data is cached (LocMemCache lives as long as the process): each test starts cold.
+    from django.core.cache import caches
+
+    caches["charts"].clear()
+
+
+@pytest.fixture(scope="module")
+def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """tests/site_data.py, committed once for a module of read-only tests, removed after it.
+
+    Committed (not rolled back) so that the live server's thread sees it too. The module's
+    tests carry the `django_db` mark (so that pytest-django sets the test database up) and only
+    read; nothing else runs while the data is there.
+    """
+    from django.core.cache import caches
+    from django.db import connection
+
+    from pulpanalytics.models import Component, DailySummary, Report, System
+    from tests.site_data import seed
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        assert (
+            connection.is_in_memory_db()
+            if connection.vendor == "sqlite"
+            else name.startswith("test_")
+        ), f"refusing to seed {name}: not a test database"
+        seed()
+        yield
+        Component.objects.all().delete()
+        Report.objects.all().delete()
+        System.objects.all().delete()
+        DailySummary.objects.all().delete()
+        # The seeding POSTs counted against the rate limits in the shared store.
+        caches["default"].clear()

@@ -114,7 +114,7 @@ class Gunicorn:
 
     def _answers(self) -> bool:
         try:
-            return self.request("GET", "/").status == 200
+            return self.request("GET", "/healthz").status == 200
         except OSError:
             return False
 
@@ -186,3 +186,13 @@ def server_env(database: dict, **overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
+
+
+def collect_static(root: Path, database: dict) -> None:
+    """collectstatic into `root`, with the production storage (hashed, compressed names)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=server_env(database, STATIC_ROOT=str(root)),
+        check=True,
+    )

@@ -238,7 +238,7 @@ def test_no_client_address_is_stored_or_logged(gunicorn_factory, telemetry):
                     source=PROXY_PEER,
                 )  # fmt: skip
                 statuses.append(login.status)
-            statuses.append(server.request("GET", "/nowhere", headers=forwarded).status)
+            statuses.append(server.request("GET", "/nowhere/", headers=forwarded).status)
     finally:
         server.stop()
     stored_text, log = database_text(), log_without_bind(server.log())

@@ -137,7 +137,7 @@ EXPECTED_CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self'",
+    "img-src": "'self' data:",
     "connect-src": "'self'",
     "object-src": "'none'",
     "base-uri": "'none'",
@@ -189,6 +189,7 @@ def test_every_kind_of_response_carries_the_security_headers(settings, telemetry
     assert missing == {}
 
 
+@pytest.mark.django_db  # the overview page reads the summaries
 def test_plain_http_gets_no_hsts(client):
     assert "Strict-Transport-Security" not in client.get("/").headers
 
@@ -329,7 +330,12 @@ def test_production_defaults_of_the_security_block():
                 "BACKEND": "django.core.cache.backends.db.DatabaseCache",
                 "LOCATION": "pulpanalytics_cache",
                 "OPTIONS": {"MAX_ENTRIES": 100000},
-            }
+            },
+            "charts": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "pulpanalytics-charts",
+                "OPTIONS": {"MAX_ENTRIES": 1000},
+            },
         },
         "REPORT_RATE_LIMIT": 10000,
         "NEW_SYSTEM_RATE_LIMIT": 1000,
@@ -363,7 +369,12 @@ def test_a_trusted_proxy_redis_and_connection_variables_are_read():
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://cache:6379/2",
-        }
+        },
+        "charts": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pulpanalytics-charts",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        },
     }
     database = values["DATABASES"]["default"]
     assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, False)

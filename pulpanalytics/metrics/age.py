@@ -28,6 +28,7 @@ class Age(Metric):
                 "first reported.",
                 kind="bar",
                 over_time=False,
+                x_label="Age",
                 build=self.latest_chart,
             ),
             Chart(

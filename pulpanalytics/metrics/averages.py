@@ -42,6 +42,7 @@ class ProcessesAndHostsAverages(Metric):
                 description=f"Average number of online {self.noun} processes, and of hosts "
                 f"running them, per persistent system that reported them.",
                 kind="line",
+                y_label="Average per persistent system",
                 build=self.averages_chart,
             )
         ]

@@ -50,7 +50,9 @@ class Chart:
 
     `over_time` charts have one label per day (the API can average them per week or month);
     the others describe the latest day of the series. `parameters` names the query parameters
-    `build` accepts besides the range (e.g. {"component": "a component name"}).
+    `build` accepts besides the range (e.g. {"component": "a component name"}); `required` lists
+    those it refuses to build without and `examples` gives a value of each (for the OpenAPI
+    document and its test). `x_label` and `y_label` name the axes (and the table's columns).
     """
 
     name: str
@@ -62,6 +64,18 @@ class Chart:
     stacked: bool = False
     percent: bool = False  # values are percentages
     parameters: Mapping[str, str] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    examples: Mapping[str, str] = field(default_factory=dict)
+    x_label: str = ""
+    y_label: str = ""
+
+    @property
+    def x_title(self) -> str:
+        return self.x_label or ("Date" if self.over_time else "Label")
+
+    @property
+    def y_title(self) -> str:
+        return self.y_label or ("% of persistent systems" if self.percent else "Systems")
 
 
 class Metric(ABC):

@@ -62,6 +62,7 @@ class Components(Metric):
 
     def charts(self) -> list[Chart]:
         component = {"component": "the component (plugin) name, e.g. core"}
+        example = {"component": "core"}
         return [
             Chart(
                 name="plugins",
@@ -70,6 +71,7 @@ class Components(Metric):
                 kind="bar",
                 over_time=False,
                 percent=True,
+                x_label="Plugin",
                 build=self.adoption_chart,
             ),
             Chart(
@@ -79,6 +81,8 @@ class Components(Metric):
                 kind="line",
                 stacked=True,
                 parameters={**component, "mode": "count (default) or percent"},
+                required=("component",),
+                examples={**example, "mode": "count"},
                 build=self.versions_chart,
             ),
             Chart(
@@ -88,6 +92,9 @@ class Components(Metric):
                 kind="bar",
                 over_time=False,
                 parameters=component,
+                required=("component",),
+                examples=example,
+                x_label="Version",
                 build=self.xyz_chart,
             ),
             Chart(
@@ -99,6 +106,10 @@ class Components(Metric):
                 over_time=False,
                 percent=True,
                 parameters=component,
+                required=("component",),
+                examples=example,
+                x_label="Version",
+                y_label="% of persistent systems running the component",
                 build=self.newer_chart,
             ),
         ]

@@ -52,6 +52,7 @@ class PostgresqlVersions(Metric):
                 description="Persistent systems by the PostgreSQL version they run.",
                 kind="pie",
                 over_time=False,
+                x_label="PostgreSQL version",
                 build=self.latest_chart,
             ),
             Chart(

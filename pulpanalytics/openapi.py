@@ -1,0 +1,268 @@
+"""The OpenAPI 3.1 document of /api/v1/, built from the chart registry and summary.proto.
+
+Nothing here is written twice: a chart added to the registry gets its path, a field added to
+summary.proto gets its property, and tests/test_openapi.py calls every documented path.
+"""
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from pulpanalytics import metrics
+from pulpanalytics.chart_query import FORMATS, RANGES
+from pulpanalytics.metrics.base import Chart
+from pulpanalytics.resample import GRANULARITIES
+from pulpanalytics.summary_pb2 import Summary
+
+EXAMPLE_DAY = "2026-03-01"
+JSON = "application/json"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_body(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def error(description: str) -> dict:
+    return json_body(description, ref("Error"))
+
+
+def describe_chart(chart: Chart) -> dict:
+    """What GET /api/v1/charts/ says about one chart."""
+    return {
+        "name": chart.name,
+        "title": chart.title,
+        "description": chart.description,
+        "kind": chart.kind,
+        "over_time": chart.over_time,
+        "stacked": chart.stacked,
+        "percent": chart.percent,
+        "parameters": dict(chart.parameters),
+        "required": list(chart.required),
+        "x_label": chart.x_title,
+        "y_label": chart.y_title,
+        "url": f"/api/v1/charts/{chart.name}/",
+    }
+
+
+_SCALARS = {
+    FieldDescriptor.TYPE_STRING: {"type": "string"},
+    FieldDescriptor.TYPE_UINT32: {"type": "integer", "minimum": 0},
+    FieldDescriptor.TYPE_UINT64: {"type": "integer", "minimum": 0},
+    FieldDescriptor.TYPE_INT32: {"type": "integer"},
+    FieldDescriptor.TYPE_INT64: {"type": "integer"},
+    FieldDescriptor.TYPE_DOUBLE: {"type": "number"},
+    FieldDescriptor.TYPE_FLOAT: {"type": "number"},
+    FieldDescriptor.TYPE_BOOL: {"type": "boolean"},
+}
+
+
+def message_schema(message: Descriptor) -> dict:
+    """A JSON schema of a proto3 message as the summaries store it: every field present, an
+    unset optional field as null."""
+    properties = {}
+    for field in message.fields:
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            schema = message_schema(field.message_type)
+        else:
+            schema = dict(_SCALARS[field.type])
+        if field.has_presence and field.type != FieldDescriptor.TYPE_MESSAGE:
+            schema["type"] = [schema["type"], "null"]
+        if field.is_repeated:
+            schema = {"type": "array", "items": schema}
+        properties[field.name] = schema
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def _query(name: str, description: str, schema: dict, example: str | None = None) -> dict:
+    parameter = {"name": name, "in": "query", "description": description, "schema": schema}
+    if example is not None:
+        parameter["example"] = example
+    return parameter
+
+
+_START = _query("start", "First day, inclusive (YYYY-MM-DD).", {"type": "string", "format": "date"})
+_END = _query("end", "Last day, inclusive (YYYY-MM-DD).", {"type": "string", "format": "date"})
+_CACHED = {
+    "ETag": {"schema": {"type": "string"}},
+    "Last-Modified": {"description": "latest computed_at of the summaries used", "schema": {}},
+    "Cache-Control": {"schema": {"type": "string", "example": "public, max-age=3600"}},
+}
+_NOT_MODIFIED = {"description": "Not modified (If-None-Match or If-Modified-Since matched)."}
+
+
+def chart_parameters(chart: Chart) -> list[dict]:
+    over_time = (
+        "Averages the daily values per ISO week (labelled by its Monday) or month (YYYY-MM)."
+        if chart.over_time
+        else "Ignored: this chart describes the latest day of the range."
+    )
+    common = [
+        _query(
+            "range",
+            "Days counted back from the latest summarized day; not with start/end. Without "
+            "range, start and end: all.",
+            {"type": "string", "enum": list(RANGES)},
+            example="90d",
+        ),
+        _START,
+        _END,
+        _query(
+            "granularity",
+            over_time,
+            {"type": "string", "enum": list(GRANULARITIES), "default": "day"},
+            example="week" if chart.over_time else None,
+        ),
+        _query(
+            "format",
+            "json: Chart.js data; csv: the same as CSV with a header row.",
+            {"type": "string", "enum": list(FORMATS), "default": "json"},
+        ),
+    ]
+    own = [
+        {
+            **_query(name, description, {"type": "string"}, chart.examples.get(name)),
+            "required": name in chart.required,
+        }
+        for name, description in chart.parameters.items()
+    ]
+    return common + own
+
+
+def chart_path(chart: Chart) -> dict:
+    return {
+        "get": {
+            "operationId": f"chart-{chart.name}",
+            "summary": chart.title,
+            "description": chart.description,
+            "tags": ["charts"],
+            "parameters": chart_parameters(chart),
+            "responses": {
+                "200": {
+                    "description": "The chart's data.",
+                    "headers": _CACHED,
+                    "content": {
+                        JSON: {"schema": ref("ChartData")},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "304": _NOT_MODIFIED,
+                "400": error("A parameter the chart cannot use; the message says which."),
+            },
+        }
+    }
+
+
+def schemas() -> dict:
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}},
+        },
+        "Summary": message_schema(Summary.DESCRIPTOR),
+        "SummaryList": {
+            "type": "object",
+            "required": ["summaries"],
+            "properties": {"summaries": {"type": "array", "items": ref("Summary")}},
+        },
+        "ChartData": {
+            "type": "object",
+            "description": "Chart.js data: one value per label in each dataset.",
+            "required": ["labels", "datasets"],
+            "properties": {
+                "labels": {"type": "array", "items": {"type": "string"}},
+                "datasets": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["label", "data"],
+                        "properties": {
+                            "label": {"type": "string"},
+                            "data": {"type": "array", "items": {"type": ["number", "null"]}},
+                        },
+                    },
+                },
+            },
+        },
+        "ChartList": {
+            "type": "object",
+            "required": ["charts"],
+            "properties": {"charts": {"type": "array", "items": {"type": "object"}}},
+        },
+        "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
+    }
+
+
+def document() -> dict:
+    """The whole API: summaries, the chart list, one path per chart, and this document."""
+    paths = {
+        "/api/v1/summaries/": {
+            "get": {
+                "operationId": "summary-list",
+                "summary": "Daily summaries in date order",
+                "tags": ["summaries"],
+                "parameters": [_START, _END],
+                "responses": {
+                    "200": {**json_body("The summaries.", ref("SummaryList")), "headers": _CACHED},
+                    "304": _NOT_MODIFIED,
+                    "400": error("A malformed date, or start after end."),
+                },
+            }
+        },
+        "/api/v1/summaries/{day}/": {
+            "get": {
+                "operationId": "summary-detail",
+                "summary": "The summary of one day",
+                "tags": ["summaries"],
+                "parameters": [
+                    {
+                        "name": "day",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "date"},
+                        "example": EXAMPLE_DAY,
+                    }
+                ],
+                "responses": {
+                    "200": {**json_body("The day's summary.", ref("Summary")), "headers": _CACHED},
+                    "304": _NOT_MODIFIED,
+                    "400": error("A malformed date."),
+                    "404": error("The day has no summary."),
+                },
+            }
+        },
+        "/api/v1/charts/": {
+            "get": {
+                "operationId": "chart-list",
+                "summary": "Every chart, its parameters and its URL",
+                "tags": ["charts"],
+                "responses": {"200": json_body("The charts.", ref("ChartList"))},
+            }
+        },
+        **{
+            f"/api/v1/charts/{chart.name}/": chart_path(chart)
+            for chart in metrics.charts().values()
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": json_body("OpenAPI 3.1.", ref("OpenAPI"))},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Pulp analytics API",
+            "version": "1",
+            "description": "What Pulp installations report, summarized per UTC day. Data "
+            "changes once a day, after the nightly summary. Unknown charts answer 404, "
+            'unusable parameters 400 with {"error": message}.',
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": schemas()},
+    }
