@@ -5,7 +5,7 @@ import datetime as dt
 import json
 import random
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from io import StringIO
 
 import pytest
@@ -185,25 +185,34 @@ def test_the_fleet_of_seed_1_looks_like_the_pulp_world(sent, keep_raw_rows):
         "rpm": 35,
     }
 
-    # One-day (CI) installs, and long-lived ones that stopped reporting for good.
+    # One-day (CI) installs, and installations that reported on several days, then stopped for
+    # good (trials and churn).
     one_day = System.objects.filter(first_seen=F("last_seen"), last_seen__lt=END)
     churned = System.objects.exclude(first_seen=F("last_seen")).filter(
         last_seen__lt=END - dt.timedelta(days=7)
     )
     assert (System.objects.count(), one_day.count(), churned.count()) == (120, 18, 6)
 
+    # Most report every day, some skip days; some upgrade core within the month.
+    stored = [(report, moment.date()) for report, moment, kind in sent if kind == "stored"]
+    days_of, cores_of = defaultdict(set), defaultdict(set)
+    for report, day in stored:
+        days_of[report.system_id].add(day)
+        cores_of[report.system_id].add(core_xy(report))
+    skipping = [d for d in days_of.values() if len(d) < (max(d) - min(d)).days + 1]
+    upgraded = [versions for versions in cores_of.values() if len(versions) > 1]
+    assert (len(skipping), len(upgraded)) == (36, 8)
+
     # Old clients (pulpcore before 3.22) send neither field 5 nor field 6; everyone else both.
-    stored = [report for report, _, kind in sent if kind == "stored"]
-    old = {r.system_id for r in stored if core_xy(r) < (3, 22)}
+    old = {report.system_id for report, _ in stored if core_xy(report) < (3, 22)}
     assert len(old) == 2
-    for report in stored:
-        modern = core_xy(report) >= (3, 23)
-        assert report.HasField("postgresql_version") == (report.system_id not in old)
-        assert report.HasField("rbac_stats") == modern
+    for report, _ in stored:
+        assert report.HasField("postgresql_version") == (core_xy(report) >= (3, 22))
+        assert report.HasField("rbac_stats") == (core_xy(report) >= (3, 23))
     assert last["postgresql_versions"][0] == {"version": 170002, "count": 2}
     assert {"version": 0, "count": 3} in last["postgresql_versions"]  # 2 old clients + 1 zero
 
-    # RBAC numbers are sent even when zero: most have no domains, some have none of anything.
+    # RBAC numbers are sent even when zero: most have no domains (the 2 old clients send none).
     domains = {e["number"]: e["count"] for e in last["rbac"] if e["measure"] == "domains"}
     assert domains[0] == 68
     assert sum(domains.values()) == 77
