@@ -7,10 +7,11 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pulpanalytics
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test test-sqlite test-postgres lint check-deploy format proto screenshots clean
+.PHONY: help venv run reset-demo test test-sqlite test-postgres lint check-deploy format proto screenshots clean
 
 help:
-	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite)"
+	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite, demo data)"
+	@echo "make reset-demo     replace the SQLite database with a fresh demo fleet"
 	@echo "make test           lint, then the whole suite on SQLite and on PostgreSQL"
 	@echo "make test-sqlite    the suite on SQLite only"
 	@echo "make test-postgres  the suite on PostgreSQL only (TEST_DATABASE_URL)"
@@ -32,9 +33,16 @@ node_modules/.installed: package.json package-lock.json
 
 venv: $(BIN)/.installed node_modules/.installed
 
+# The demo fleet goes only into an empty database, so a second `make run` starts at once.
 run: venv
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py simulate_fleet --if-empty
 	DEBUG=true $(BIN)/gunicorn app.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+reset-demo: venv
+	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py simulate_fleet
 
 test: lint check-deploy test-sqlite test-postgres
 
