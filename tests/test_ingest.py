@@ -335,18 +335,14 @@ def test_a_report_is_all_or_nothing(post_report, telemetry, monkeypatch):
     with time_machine.travel(DAY1, tick=False):
         assert_text(post_report(telemetry(SYSTEM)), 200, "stored")
 
-    def failing_bulk_create(objs, *args, **kwargs):
-        objs = list(objs)
-        Component.objects.create(
-            report_id=objs[0].report_id,
-            day=objs[0].day,
-            age_days=1,
-            name=objs[0].name,
-            version=objs[0].version,
-        )
+    original = ingest.insert_components
+
+    def failing_halfway(cursor, report_id, day, age_days, components):
+        original(cursor, report_id, day, age_days, components[:1])  # the first row is written
+        assert Component.objects.filter(day=day).count() == 1
         raise IntegrityError("forced failure halfway through the components")
 
-    monkeypatch.setattr(Component.objects, "bulk_create", failing_bulk_create)
+    monkeypatch.setattr(ingest, "insert_components", failing_halfway)
     with time_machine.travel(DAY2, tick=False), pytest.raises(IntegrityError):
         ingest.ingest(
             body=telemetry(SYSTEM, components={"core": "3.46.0", "rpm": "3.1.0"}), received_at=DAY2
