@@ -48,6 +48,7 @@ PLUGINS = [
     "certguard",
 ]
 TICKS = os.sysconf("SC_CLK_TCK")
+DATABASE = "pulpanalytics_bench_ingest"
 
 
 def report_body(rnd: random.Random, number: int) -> bytes:
@@ -118,16 +119,22 @@ async def load(
     return time.perf_counter() - start, latencies, statuses
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU time (user + system) of each process that still exists."""
+    times = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / TICKS
+        times[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return times
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the processes used between two readings (a process born in between counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def children(pid: int) -> list[int]:
@@ -135,8 +142,11 @@ def children(pid: int) -> list[int]:
         return [int(child) for child in listing.read().split()]
 
 
-def postgres_pids() -> list[int]:
-    result = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True)
+def backend_pids(database: str) -> list[int]:
+    """The PostgreSQL backends serving `database` (gunicorn keeps one per worker)."""
+    result = subprocess.run(
+        ["pgrep", "-f", f"postgres: .* {database} "], capture_output=True, text=True
+    )
     return [int(pid) for pid in result.stdout.split()]
 
 
@@ -192,11 +202,10 @@ def measure(
     concurrency: int,
 ) -> dict:
     pids = [server.pid, *children(server.pid)]
-    database = postgres_pids()
-    cpu_before, db_before = cpu_seconds(pids), cpu_seconds(database)
+    cpu_before, db_before = cpu_seconds(pids), cpu_seconds(backend_pids(DATABASE))
     wall, latencies, statuses = asyncio.run(load(port, method, path, bodies, concurrency))
-    cpu = cpu_seconds(pids) - cpu_before
-    db_cpu = cpu_seconds(database) - db_before
+    cpu = cpu_used(cpu_before, cpu_seconds(pids))
+    db_cpu = cpu_used(db_before, cpu_seconds(backend_pids(DATABASE)))
     count = len(bodies)
     errors = sum(n for status, n in statuses.items() if isinstance(status, str) or status >= 500)
     return {
@@ -242,8 +251,7 @@ def main() -> None:
     parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
 
-    name = "pulpanalytics_bench_ingest"
-    url = recreate_database(args.server, name)
+    url = recreate_database(args.server, DATABASE)
     port = free_port()
     server = start_gunicorn(url, port, args.workers)
     results = []
@@ -255,8 +263,10 @@ def main() -> None:
     try:
         first = 1
         for concurrency in (int(c) for c in args.concurrency.split(",")):
-            # Warm every worker's connection and code paths first; not measured.
+            # Warm every worker's code paths and database connection first; not measured.
             measure(port, server, "GET", "/healthz", [b""] * 200, concurrency)
+            warm = workload("distinct", 200, 10**9 + first, seed=0)
+            measure(port, server, "POST", "/", warm, concurrency)
             ceiling = measure(port, server, "GET", "/healthz", [b""] * args.requests, concurrency)
             rows = [("healthz", ceiling)]
             for kind in ("distinct", "mix"):
@@ -276,7 +286,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        drop_database(args.server, name)
+        drop_database(args.server, DATABASE)
     write_results(args.json, "ingest", {"workers": args.workers, "runs": results})
 
 
