@@ -83,6 +83,12 @@ class WindowSummaries:
     def summaries(self) -> list[dict]:
         return [json.loads(text) for text in self.queryset().values_list("json", flat=True)]
 
+    @cached_property
+    def latest(self) -> list[dict]:
+        """The last summary of the window alone (as a one-item series), or none."""
+        text = self.queryset().reverse().values_list("json", flat=True).first()
+        return [json.loads(text)] if text is not None else []
+
 
 def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
     """compute(), or what an identical call stored; `parts` name the value and its version."""
@@ -105,8 +111,10 @@ def chart_data(
     """
 
     def build() -> ChartData:
-        data = chart.build(window.summaries, params)
-        return resample(data, granularity) if chart.over_time else data
+        if not chart.over_time:
+            # A chart of the latest day needs one summary, not years of them.
+            return chart.build(window.latest, params)
+        return resample(chart.build(window.summaries, params), granularity)
 
     used_granularity = granularity if chart.over_time else "day"
     return cached(["chart", chart.name, params, used_granularity, window.version], build)
