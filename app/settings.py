@@ -137,6 +137,8 @@ RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 14)
 MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 65536, minimum=1)
 # A day is summarized this long after it ended, so reports in flight at midnight are counted.
 SUMMARIZE_GRACE_MINUTES = env_int("SUMMARIZE_GRACE_MINUTES", 10)
+# Public pages and API fold any count below this into "other" (1: show every count as stored).
+PUBLIC_MIN_COUNT = env_int("PUBLIC_MIN_COUNT", 1, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

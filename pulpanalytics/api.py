@@ -1,7 +1,8 @@
-"""The data API: daily summaries served as stored, chart data, and the OpenAPI document;
-every answer with cache validators."""
+"""The data API: daily summaries (as stored, or folded for the public when PUBLIC_MIN_COUNT > 1),
+chart data, and the OpenAPI document; every answer with cache validators."""
 
 import hashlib
+import json
 from datetime import date, datetime
 
 from django.db.models import QuerySet
@@ -11,9 +12,10 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
 from pulpanalytics import chart_data, days, metrics, openapi
-from pulpanalytics.chart_query import QueryError
+from pulpanalytics.chart_query import QueryError, Window
 from pulpanalytics.metrics.base import ChartParameterError
 from pulpanalytics.models import DailySummary
+from pulpanalytics.public import min_count, public_summary
 
 # Summaries change at most once a day (after the nightly run); an hour keeps pages fresh enough.
 CACHE_SECONDS = 3600
@@ -78,11 +80,41 @@ def summary_list(request: HttpRequest) -> HttpResponse:
         start, end = date_range(request)
     except BadParameter as bad:
         return error(400, str(bad))
+    if min_count() > 1:
+        body, latest = public_summary_list(start, end)
+        return cached_response(request, body, last_modified=latest)
     rows = list(summaries_in(start, end).values_list("json", "computed_at"))
-    # The stored JSON is served verbatim: no parsing, no re-encoding.
+    # Nothing to fold: the stored JSON is served verbatim, no parsing, no re-encoding.
     body = '{"summaries":[' + ",".join(text for text, _ in rows) + "]}"
     latest = max((computed for _, computed in rows), default=None)
     return cached_response(request, body, last_modified=latest)
+
+
+def _dumps(summary: dict) -> str:
+    # As summarize stores it, so a folded summary reads like a stored one.
+    return json.dumps(summary, separators=(",", ":"))
+
+
+def public_summary_list(start: date | None, end: date | None) -> tuple[str, datetime | None]:
+    """The body of the summary list with small counts folded, built once per version of the
+    summaries in the range, and their latest computed_at."""
+    window = chart_data.WindowSummaries(Window(start, end, "custom"))
+
+    def build() -> str:
+        return '{"summaries":[' + ",".join(_dumps(s) for s in window.summaries) + "]}"
+
+    return chart_data.cached(["summary-list", window.version], build), window.last_computed
+
+
+def public_summary_json(summary: DailySummary) -> str:
+    """One stored summary as the public may see it; folded once per version of it."""
+    smallest = min_count()
+    if smallest <= 1:
+        return summary.json
+    return chart_data.cached(
+        ["summary", summary.date, summary.computed_at],
+        lambda: _dumps(public_summary(json.loads(summary.json), min_count=smallest)),
+    )
 
 
 @require_GET
@@ -95,7 +127,8 @@ def summary_detail(request: HttpRequest, day: str) -> HttpResponse:
     summary = DailySummary.objects.filter(date=wanted).first()
     if summary is None:
         return error(404, f"no summary for {wanted}")
-    return cached_response(request, summary.json, last_modified=summary.computed_at)
+    body = public_summary_json(summary)
+    return cached_response(request, body, last_modified=summary.computed_at)
 
 
 @require_GET

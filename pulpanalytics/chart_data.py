@@ -2,7 +2,9 @@
 
 Summaries of finished days only change when a day is (re-)summarized, so the cache key holds a
 version of the window's summaries (how many there are and the latest computed_at): a new or
-re-summarized day changes the key, and stale data is never served.
+re-summarized day changes the key, and stale data is never served. Charts are built from the
+public summaries (public.py: small counts folded when PUBLIC_MIN_COUNT > 1), and the key holds
+PUBLIC_MIN_COUNT too.
 """
 
 import csv
@@ -28,6 +30,7 @@ from pulpanalytics.chart_query import (
 )
 from pulpanalytics.metrics.base import Chart, ChartData
 from pulpanalytics.models import DailySummary
+from pulpanalytics.public import is_other, min_count, public_summary
 from pulpanalytics.resample import resample
 
 # The key carries the version of the data, so the timeout only bounds the memory used.
@@ -81,7 +84,12 @@ class WindowSummaries:
 
     @cached_property
     def summaries(self) -> list[dict]:
-        return [json.loads(text) for text in self.queryset().values_list("json", flat=True)]
+        """The window's summaries as the public may see them."""
+        smallest = min_count()
+        return [
+            public_summary(json.loads(text), min_count=smallest)
+            for text in self.queryset().values_list("json", flat=True)
+        ]
 
     @cached_property
     def latest(self) -> list[dict]:
@@ -92,7 +100,8 @@ class WindowSummaries:
 
 def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
     """compute(), or what an identical call stored; `parts` name the value and its version."""
-    text = json.dumps([CACHE_FORMAT, *parts], sort_keys=True, default=str)
+    # The same summaries make other public data under another PUBLIC_MIN_COUNT.
+    text = json.dumps([CACHE_FORMAT, min_count(), *parts], sort_keys=True, default=str)
     key = "pulpanalytics:" + hashlib.sha256(text.encode()).hexdigest()
     cache = caches["charts"]
     value = cache.get(key)
@@ -121,11 +130,17 @@ def chart_data(
 
 
 def component_names(window: WindowSummaries) -> list[str]:
-    """Every component (plugin) name in any summary of the window, sorted."""
+    """Every component (plugin) name in any public summary of the window, sorted ("other",
+    the components folded for being run by too few systems, is no name)."""
 
     def collect() -> list[str]:
         return sorted(
-            {c["name"] for summary in window.summaries for c in summary.get("components", [])}
+            {
+                c["name"]
+                for summary in window.summaries
+                for c in summary.get("components", [])
+                if not is_other(c)
+            }
         )
 
     return cached(["component-names", window.version], collect)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pulpanalytics.models import DailySummary
+from pulpanalytics.public import is_other, min_count, public_summary
 
 COMPARED_DAYS = (7, 30)
 
@@ -28,12 +29,14 @@ class Headline:
     changes: tuple[tuple[int, Change | None], ...]  # (days before, change or None if no summary)
 
 
-def _numbers(summary: dict) -> dict[str, int]:
+def _numbers(stored: dict) -> dict[str, int]:
+    # Totals are public as stored; plugins run by too few systems are not seen (public.py).
+    summary = public_summary(stored, min_count=min_count())
     return {
         "Systems reporting": summary.get("systems", 0),
         "New systems": summary.get("new_systems", 0),
         "Persistent systems": summary.get("persistent_systems", 0),
-        "Plugins seen": len(summary.get("components", [])),
+        "Plugins seen": sum(1 for c in summary.get("components", []) if not is_other(c)),
     }
 
 

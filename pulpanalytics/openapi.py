@@ -9,6 +9,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from pulpanalytics import metrics
 from pulpanalytics.chart_query import FORMATS, RANGES
 from pulpanalytics.metrics.base import Chart
+from pulpanalytics.public import OTHER
 from pulpanalytics.resample import GRANULARITIES
 from pulpanalytics.summary_pb2 import Summary
 
@@ -58,9 +59,16 @@ _SCALARS = {
 }
 
 
+_OTHER_DESCRIPTION = (
+    "Only on the one entry per list that adds up the entries counted fewer than the site's "
+    "PUBLIC_MIN_COUNT times (when that is above 1); its text keys then read 'other' and its "
+    "number keys 0."
+)
+
+
 def message_schema(message: Descriptor) -> dict:
     """A JSON schema of a proto3 message as the summaries store it: every field present, an
-    unset optional field as null."""
+    unset optional field as null; `other` only where small counts were folded (public.py)."""
     properties = {}
     for field in message.fields:
         if field.type == FieldDescriptor.TYPE_MESSAGE:
@@ -71,8 +79,11 @@ def message_schema(message: Descriptor) -> dict:
             schema["type"] = [schema["type"], "null"]
         if field.is_repeated:
             schema = {"type": "array", "items": schema}
+        if field.name == OTHER:
+            schema = {**schema, "const": True, "description": _OTHER_DESCRIPTION}
         properties[field.name] = schema
-    return {"type": "object", "required": list(properties), "properties": properties}
+    required = [name for name in properties if name != OTHER]
+    return {"type": "object", "required": required, "properties": properties}
 
 
 def _query(name: str, description: str, schema: dict, example: str | None = None) -> dict:

@@ -9,37 +9,45 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class Summary(_message.Message):
     __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac")
     class AgeCount(_message.Message):
-        __slots__ = ("days", "count")
+        __slots__ = ("days", "count", "other")
         DAYS_FIELD_NUMBER: _ClassVar[int]
         COUNT_FIELD_NUMBER: _ClassVar[int]
+        OTHER_FIELD_NUMBER: _ClassVar[int]
         days: int
         count: int
-        def __init__(self, days: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+        other: bool
+        def __init__(self, days: _Optional[int] = ..., count: _Optional[int] = ..., other: _Optional[bool] = ...) -> None: ...
     class VersionCount(_message.Message):
-        __slots__ = ("version", "count")
+        __slots__ = ("version", "count", "other")
         VERSION_FIELD_NUMBER: _ClassVar[int]
         COUNT_FIELD_NUMBER: _ClassVar[int]
+        OTHER_FIELD_NUMBER: _ClassVar[int]
         version: str
         count: int
-        def __init__(self, version: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+        other: bool
+        def __init__(self, version: _Optional[str] = ..., count: _Optional[int] = ..., other: _Optional[bool] = ...) -> None: ...
     class Component(_message.Message):
-        __slots__ = ("name", "systems", "xy", "xyz")
+        __slots__ = ("name", "systems", "xy", "xyz", "other")
         NAME_FIELD_NUMBER: _ClassVar[int]
         SYSTEMS_FIELD_NUMBER: _ClassVar[int]
         XY_FIELD_NUMBER: _ClassVar[int]
         XYZ_FIELD_NUMBER: _ClassVar[int]
+        OTHER_FIELD_NUMBER: _ClassVar[int]
         name: str
         systems: int
         xy: _containers.RepeatedCompositeFieldContainer[Summary.VersionCount]
         xyz: _containers.RepeatedCompositeFieldContainer[Summary.VersionCount]
-        def __init__(self, name: _Optional[str] = ..., systems: _Optional[int] = ..., xy: _Optional[_Iterable[_Union[Summary.VersionCount, _Mapping]]] = ..., xyz: _Optional[_Iterable[_Union[Summary.VersionCount, _Mapping]]] = ...) -> None: ...
+        other: bool
+        def __init__(self, name: _Optional[str] = ..., systems: _Optional[int] = ..., xy: _Optional[_Iterable[_Union[Summary.VersionCount, _Mapping]]] = ..., xyz: _Optional[_Iterable[_Union[Summary.VersionCount, _Mapping]]] = ..., other: _Optional[bool] = ...) -> None: ...
     class PostgresqlVersionCount(_message.Message):
-        __slots__ = ("version", "count")
+        __slots__ = ("version", "count", "other")
         VERSION_FIELD_NUMBER: _ClassVar[int]
         COUNT_FIELD_NUMBER: _ClassVar[int]
+        OTHER_FIELD_NUMBER: _ClassVar[int]
         version: int
         count: int
-        def __init__(self, version: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+        other: bool
+        def __init__(self, version: _Optional[int] = ..., count: _Optional[int] = ..., other: _Optional[bool] = ...) -> None: ...
     class ProcessesAndHosts(_message.Message):
         __slots__ = ("processes_avg", "hosts_avg")
         PROCESSES_AVG_FIELD_NUMBER: _ClassVar[int]
@@ -48,14 +56,16 @@ class Summary(_message.Message):
         hosts_avg: float
         def __init__(self, processes_avg: _Optional[float] = ..., hosts_avg: _Optional[float] = ...) -> None: ...
     class RbacCount(_message.Message):
-        __slots__ = ("measure", "number", "count")
+        __slots__ = ("measure", "number", "count", "other")
         MEASURE_FIELD_NUMBER: _ClassVar[int]
         NUMBER_FIELD_NUMBER: _ClassVar[int]
         COUNT_FIELD_NUMBER: _ClassVar[int]
+        OTHER_FIELD_NUMBER: _ClassVar[int]
         measure: str
         number: int
         count: int
-        def __init__(self, measure: _Optional[str] = ..., number: _Optional[int] = ..., count: _Optional[int] = ...) -> None: ...
+        other: bool
+        def __init__(self, measure: _Optional[str] = ..., number: _Optional[int] = ..., count: _Optional[int] = ..., other: _Optional[bool] = ...) -> None: ...
     DATE_FIELD_NUMBER: _ClassVar[int]
     SYSTEMS_FIELD_NUMBER: _ClassVar[int]
     NEW_SYSTEMS_FIELD_NUMBER: _ClassVar[int]

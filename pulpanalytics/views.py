@@ -137,7 +137,12 @@ def plugin_list(request: HttpRequest) -> HttpResponse:
     except QueryError as bad:
         return _bad_query(request, bad)
     plugins = pages.plugin_rows(selection, adoption.data)
-    context = {"selection": selection, "blocks": [adoption], "plugins": plugins}
+    context = {
+        "selection": selection,
+        "blocks": [adoption],
+        "plugins": plugins,
+        "public_min_count": settings.PUBLIC_MIN_COUNT,
+    }
     return render(request, "pulpanalytics/plugin_list.html", context)
 
 
@@ -160,5 +165,6 @@ def about(request: HttpRequest) -> HttpResponse:
     context = {
         "raw_retention_days": settings.RAW_RETENTION_DAYS,
         "persistent_min_age_days": settings.PERSISTENT_MIN_AGE_DAYS,
+        "public_min_count": settings.PUBLIC_MIN_COUNT,
     }
     return render(request, "pulpanalytics/about.html", context)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from django.db.models import Count
 
 from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import bucket_series, latest
+from pulpanalytics.metrics.series import OTHER, bucket_series, latest, numbered
 
 DAYS_PER_MONTH = 30
 
@@ -46,20 +46,24 @@ class Age(Metric):
     def latest_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
         summary = latest(summaries)
         months: dict[int, int] = defaultdict(int)
-        for entry in summary["age"] if summary else []:
-            months[entry["days"] // DAYS_PER_MONTH] += entry["count"]
-        labels = list(range(max(months) + 1)) if months else []
-        return {
-            "labels": [
-                f"{m * DAYS_PER_MONTH}\u2013{(m + 1) * DAYS_PER_MONTH - 1} days" for m in labels
-            ],
-            "datasets": [{"label": "Systems", "data": [months.get(m, 0) for m in labels]}],
-        }
+        other = 0
+        for days, count in numbered(summary["age"] if summary else [], "days"):
+            if days is None:
+                other += count
+            else:
+                months[days // DAYS_PER_MONTH] += count
+        numbers = list(range(max(months) + 1)) if months else []
+        labels = [f"{m * DAYS_PER_MONTH}\u2013{(m + 1) * DAYS_PER_MONTH - 1} days" for m in numbers]
+        data = [months.get(m, 0) for m in numbers]
+        if other:
+            labels.append(OTHER)
+            data.append(other)
+        return {"labels": labels, "datasets": [{"label": "Systems", "data": data}]}
 
     @staticmethod
     def buckets_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
         return bucket_series(
             summaries,
-            lambda summary: ((e["days"], e["count"]) for e in summary["age"]),
+            lambda summary: numbered(summary["age"], "days"),
             lambda text: "1 day" if text == "1" else f"{text} days",
         )

@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Coalesce
 from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
 from pulpanalytics.metrics.series import (
     latest,
+    postgresql_entry_label,
     postgresql_label,
     postgresql_major,
     stacked_series,
@@ -70,7 +71,7 @@ class PostgresqlVersions(Metric):
         summary = latest(summaries)
         entries = summary["postgresql_versions"] if summary else []
         return {
-            "labels": [postgresql_label(e["version"]) for e in entries],
+            "labels": [postgresql_entry_label(e, postgresql_label) for e in entries],
             "datasets": [{"label": "Systems", "data": [e["count"] for e in entries]}],
         }
 
@@ -79,7 +80,7 @@ class PostgresqlVersions(Metric):
         def counts(summary: dict) -> dict[str, float]:
             majors: dict[str, float] = defaultdict(int)
             for entry in summary["postgresql_versions"]:
-                majors[postgresql_major(entry["version"])] += entry["count"]
+                majors[postgresql_entry_label(entry, postgresql_major)] += entry["count"]
             return majors
 
         return stacked_series(summaries, counts, majors_newest_first)

@@ -7,7 +7,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import bucket_series
+from pulpanalytics.metrics.series import bucket_series, numbered
 
 # The RBACStats fields of telemetry.proto, in their order.
 MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
@@ -53,8 +53,8 @@ class Rbac(Metric):
         def build(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
             return bucket_series(
                 summaries,
-                lambda summary: (
-                    (e["number"], e["count"]) for e in summary["rbac"] if e["measure"] == measure
+                lambda summary: numbered(
+                    (e for e in summary["rbac"] if e["measure"] == measure), "number"
                 ),
             )
 

@@ -2,9 +2,13 @@
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from pulpanalytics.metrics.base import ChartData, Summaries
+from pulpanalytics.public import OTHER, is_other
+
+# Where the "other" bucket of a public summary (PUBLIC_MIN_COUNT) sorts: after every number.
+OTHER_BUCKET = (math.inf, OTHER)
 
 _PART_RE = re.compile(r"^[0-9]+$")
 
@@ -37,6 +41,11 @@ def postgresql_label(number: int) -> str:
     if number >= 100000:
         return f"{number // 10000}.{number % 10000}"
     return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+
+def postgresql_entry_label(entry: dict, label: Callable[[int], str]) -> str:
+    """`label` of an entry's version, or "other" for the "other" entry of a public summary."""
+    return OTHER if is_other(entry) else label(entry["version"])
 
 
 def postgresql_major(number: int) -> str:
@@ -99,27 +108,37 @@ def latest(summaries: Summaries) -> dict | None:
     return summaries[-1] if summaries else None
 
 
+def numbered(entries: Iterable[dict], key: str) -> Iterator[tuple[int | None, int]]:
+    """(number, count) of each entry of a list keyed by a number; None for the "other" entry."""
+    for entry in entries:
+        yield None if is_other(entry) else entry[key], entry["count"]
+
+
 def bucket_series(
     summaries: Summaries,
-    entries: Callable[[dict], Iterable[tuple[int, int]]],
+    entries: Callable[[dict], Iterable[tuple[int | None, int]]],
     label: Callable[[str], str] = str,
 ) -> ChartData:
     """Stacked counts per power-of-two bucket of a number, e.g. systems by age or by users.
 
-    `entries(summary)` yields (number, count) pairs; `label` dresses a bucket label ("2-3").
+    `entries(summary)` yields (number, count) pairs, number None for the "other" entry of a
+    public summary (a bucket of its own, last); `label` dresses a bucket label ("2-3").
     """
     per_day = []
     for summary in summaries:
-        buckets: dict[tuple[int, str], int] = {}
+        buckets: dict[tuple[float, str], int] = {}
         for number, count in entries(summary):
-            bucket = power_of_two_bucket(number)
+            bucket = OTHER_BUCKET if number is None else power_of_two_bucket(number)
             buckets[bucket] = buckets.get(bucket, 0) + count
         per_day.append(buckets)
     keys = sorted({key for day in per_day for key in day})
     return {
         "labels": dates(summaries),
         "datasets": [
-            {"label": label(text), "data": [day.get((order, text), 0) for day in per_day]}
+            {
+                "label": OTHER if (order, text) == OTHER_BUCKET else label(text),
+                "data": [day.get((order, text), 0) for day in per_day],
+            }
             for order, text in keys
         ],
     }
