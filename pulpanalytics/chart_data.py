@@ -93,9 +93,12 @@ class WindowSummaries:
 
     @cached_property
     def latest(self) -> list[dict]:
-        """The last summary of the window alone (as a one-item series), or none."""
+        """The last summary of the window alone (as a one-item series, as the public may see
+        it), or none."""
         text = self.queryset().reverse().values_list("json", flat=True).first()
-        return [json.loads(text)] if text is not None else []
+        if text is None:
+            return []
+        return [public_summary(json.loads(text), min_count=min_count())]
 
 
 def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
