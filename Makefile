@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pulpanalytics
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run reset-demo test test-sqlite test-postgres lint check-deploy format proto screenshots clean
+.PHONY: help venv run reset-demo test test-sqlite test-postgres lint check-deploy format proto screenshots bench clean
 
 help:
 	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite, demo data)"
@@ -15,6 +15,7 @@ help:
 	@echo "make test           lint, then the whole suite on SQLite and on PostgreSQL"
 	@echo "make test-sqlite    the suite on SQLite only"
 	@echo "make test-postgres  the suite on PostgreSQL only (TEST_DATABASE_URL)"
+	@echo "make bench          ingest, summarize and site benchmarks on PostgreSQL -> docs/performance.md"
 	@echo "make proto          regenerate pulpanalytics/*_pb2.py(i) from the .proto files"
 	@echo "make screenshots    regenerate docs/screenshots/ (headless Chromium, seeded data)"
 	@echo "make lint / format  ruff (and bandit: no high-severity finding)"
@@ -70,6 +71,10 @@ format: venv
 
 screenshots: venv
 	$(BIN)/python -m pytest tests/browser/test_screenshots.py --screenshots=docs/screenshots
+
+# PostgreSQL on 127.0.0.1:5432 (throw-away databases); about 10 minutes on 2 cores.
+bench: venv
+	$(BIN)/python bench/run.py
 
 proto: venv
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=pulpanalytics --pyi_out=pulpanalytics *.proto
