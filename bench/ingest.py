@@ -13,11 +13,9 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -25,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     DEFAULT_SERVER,
-    PYTHON,
-    ROOT,
-    django_env,
+    children,
     drop_database,
+    free_port,
     percentile,
     recreate_database,
+    start_gunicorn,
     write_results,
 )
 from pulpanalytics.telemetry_pb2 import Telemetry  # noqa: E402
@@ -137,11 +135,6 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
-def children(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as listing:
-        return [int(child) for child in listing.read().split()]
-
-
 def backend_pids(database: str) -> list[int]:
     """The PostgreSQL backends serving `database` (gunicorn keeps one per worker)."""
     result = subprocess.run(
@@ -150,47 +143,9 @@ def backend_pids(database: str) -> list[int]:
     return [int(pid) for pid in result.stdout.split()]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = django_env(
-        url,
-        WEB_CONCURRENCY=str(workers),
-        PORT=str(port),
-        # The per-client limits would answer 429 to a load from one address.
-        REPORT_RATE_LIMIT="0",
-        NEW_SYSTEM_RATE_LIMIT="0",
-    )
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app.wsgi",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                if len(children(server.pid)) >= workers:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
+    # The per-client limits would answer 429 to a load from one address.
+    return start_gunicorn(url, port, workers, REPORT_RATE_LIMIT="0", NEW_SYSTEM_RATE_LIMIT="0")
 
 
 def measure(
@@ -253,7 +208,7 @@ def main() -> None:
 
     url = recreate_database(args.server, DATABASE)
     port = free_port()
-    server = start_gunicorn(url, port, args.workers)
+    server = start_server(url, port, args.workers)
     results = []
     print(f"gunicorn {args.workers} workers on 127.0.0.1:{port}, {args.requests} requests each")
     print(

@@ -33,14 +33,16 @@ from bench.common import (  # noqa: E402
     DEFAULT_SERVER,
     PYTHON,
     ROOT,
+    children,
     django_env,
     drop_database,
+    free_port,
     median,
     percentile,
     recreate_database,
+    start_gunicorn,
     write_results,
 )
-from bench.ingest import children, free_port  # noqa: E402
 
 # Share of persistent systems running each plugin, and how often it releases (days).
 PLUGINS = {
@@ -339,18 +341,6 @@ def collect_static(url: str) -> None:
     )
 
 
-def wait_ready(port: int, server: subprocess.Popen, workers: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                if len(children(server.pid)) >= workers:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz within 30 s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -376,24 +366,8 @@ def main() -> None:
     print(f"{len(summaries)} summaries, {size:,} bytes of JSON")
     collect_static(url)
     port = free_port()
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app.wsgi",
-        ],
-        cwd=ROOT,
-        env=django_env(url, WEB_CONCURRENCY=str(args.workers)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_gunicorn(url, port, args.workers)
     try:
-        wait_ready(port, server, args.workers)
         rows = time_paths(port, server, summaries, args.cold, args.warm)
         result = {"days": len(summaries), "summaries_bytes": size, "paths": rows}
         if not args.no_browser:
