@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pulpanalytics
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run reset-demo test test-sqlite test-postgres lint check-deploy format proto screenshots bench clean
+.PHONY: help venv run reset-demo test test-sqlite test-postgres lint check-deploy format proto screenshots bench stress stress-quick stress-tools clean
 
 help:
 	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite, demo data)"
@@ -16,6 +16,8 @@ help:
 	@echo "make test-sqlite    the suite on SQLite only"
 	@echo "make test-postgres  the suite on PostgreSQL only (TEST_DATABASE_URL)"
 	@echo "make bench          ingest, summarize and site benchmarks on PostgreSQL -> docs/performance.md"
+	@echo "make stress         tier 2 reliability scenarios (about 50 min, as root) -> docs/reliability.md"
+	@echo "make stress-quick   the same scenarios with small sizes (a smoke test of the scripts)"
 	@echo "make proto          regenerate pulpanalytics/*_pb2.py(i) from the .proto files"
 	@echo "make screenshots    regenerate docs/screenshots/ (headless Chromium, seeded data)"
 	@echo "make lint / format  ruff (and bandit: no high-severity finding)"
@@ -75,6 +77,22 @@ screenshots: venv
 # PostgreSQL on 127.0.0.1:5432 (throw-away databases); about 10 minutes on 2 cores.
 bench: venv
 	$(BIN)/python bench/run.py
+
+# Tier 2 of the reliability plan: atheris (pip) and, for G4's buffering proxy, Debian's nginx.
+$(BIN)/.stress-installed: $(BIN)/.installed requirements-stress.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-stress.txt
+	touch $@
+
+stress-tools: venv $(BIN)/.stress-installed
+	@test -x /usr/sbin/nginx || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends nginx-light >/dev/null; } || \
+		echo "G4 needs nginx (apt-get install nginx-light) and will say so"
+
+stress: stress-tools
+	$(BIN)/python bench/reliability/run_all.py
+
+stress-quick: stress-tools
+	$(BIN)/python bench/reliability/run_all.py --quick
 
 proto: venv
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=pulpanalytics --pyi_out=pulpanalytics *.proto

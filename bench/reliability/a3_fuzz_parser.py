@@ -4,8 +4,8 @@
 Runs libFuzzer through atheris in a child process for --seconds (default 10 minutes), with the
 real pulpcore reports of tests/fixtures as the seed corpus and our Python code instrumented. The
 target is `pulpanalytics.ingest.parse_report`: any exception other than InvalidReport is a crash;
-an input that takes more than 100 ms of CPU is a hang. Prints executions, crashes, hangs, the slowest
-input, coverage edges and the corpus size. Needs atheris (requirements-stress.txt).
+an input that takes more than 100 ms of CPU is a hang. Prints executions, crashes, hangs, the
+slowest input, coverage edges and the corpus size. Needs atheris (requirements-stress.txt).
 Pass: 0 crashes and 0 hangs.
 """
 
