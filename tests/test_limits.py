@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -273,6 +274,24 @@ def test_concurrent_hits_on_one_counter_are_all_counted(settings):
         run_together(threads, lambda _: [limits.REPORTS.hit(CLIENT) for _ in range(hits)])
         key, _ = limits.REPORTS._key(CLIENT)
         assert caches["default"].get(key) == threads * hits
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_counters")
+def test_concurrent_new_systems_from_one_client_never_exceed_the_limit(settings, telemetry):
+    settings.NEW_SYSTEM_RATE_LIMIT = 3
+    bodies = [telemetry(system_id(i)) for i in range(16)]
+
+    def post(index: int) -> tuple[int, str | None]:
+        response = Client().post("/", bodies[index], content_type="", REMOTE_ADDR=CLIENT)
+        return response.status_code, response.get("Retry-After")
+
+    with time_machine.travel(NOON, tick=False):
+        answers = run_together(len(bodies), post)
+    assert Counter(status for status, _ in answers) == {200: 3, 429: 13}
+    assert {retry for status, retry in answers if status == 429} == {"3600"}
+    assert Report.objects.count() == 3
 
 
 # Failed admin logins.
