@@ -17,6 +17,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from pulpanalytics.days import utc_date
+from pulpanalytics.limits import ClientLimit
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
@@ -206,13 +207,13 @@ def store_report(
 
 
 def ingest(
-    *, body: bytes, received_at: datetime, admit_new_system: AdmitNewSystem | None = None
+    *, body: bytes, received_at: datetime, new_systems: ClientLimit | None = None
 ) -> Outcome:
     """Everything a POST of `body` at `received_at` (aware) does; the answer for the client.
 
-    `admit_new_system` (the client's new-system limit) is asked before a system the registry
-    does not know yet is stored; when it refuses, nothing is stored and the answer is 429.
-    Known systems go on as usual.
+    `new_systems` (the client's new-system limit) is counted when a system the registry does not
+    know yet is stored; when it refuses, nothing is stored and the answer is 429. Known systems
+    go on as usual.
     """
     try:
         report = parse_report(body)
@@ -221,17 +222,31 @@ def ingest(
     dev = development_version(report)
     if dev is not None and not settings.COLLECT_DEV_SYSTEMS:
         return Outcome("ignored", 200, f"ignored: development version {dev[0]} {dev[1]}", "dev")
+    # The limit is used up already: refuse an unknown system without writing anything (an id
+    # spray costs two reads a request). The count that decides is in store_report.
+    if (
+        new_systems is not None
+        and (seconds := new_systems.wait())
+        and not System.objects.filter(system_hash=hash_system_id(report.system_id)).exists()
+    ):
+        return _new_systems_limited(seconds)
     try:
         return store_report(
-            report=report, day=utc_date(received_at), admit_new_system=admit_new_system
+            report=report,
+            day=utc_date(received_at),
+            admit_new_system=new_systems.hit if new_systems is not None else None,
         )
     except _Duplicate:
         return DUPLICATE
     except _NotAdmitted as refused:
-        return Outcome(
-            "limited",
-            429,
-            "too many new systems from this address",
-            "new_systems_limited",
-            retry_after=refused.seconds,
-        )
+        return _new_systems_limited(refused.seconds)
+
+
+def _new_systems_limited(seconds: int) -> Outcome:
+    return Outcome(
+        "limited",
+        429,
+        "too many new systems from this address",
+        "new_systems_limited",
+        retry_after=seconds,
+    )

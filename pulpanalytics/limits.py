@@ -111,6 +111,9 @@ class Limit:
         _purge_expired()
         return seconds_left if used > self.limit else 0
 
+    def of(self, address: str) -> "ClientLimit":
+        return ClientLimit(self, address)
+
     def _key(self, address: str) -> tuple[str, int]:
         now = time.time()
         start = int(now // self.window) * self.window
@@ -121,6 +124,20 @@ class Limit:
             algorithm="sha256",
         ).hexdigest()[:32]
         return f"limit:{self.scope}:{start}:{digest}", max(math.ceil(start + self.window - now), 1)
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """One client's counter of a limit, for code that must not know the client's address."""
+
+    limit: Limit
+    address: str
+
+    def wait(self) -> int:
+        return self.limit.wait(self.address)
+
+    def hit(self) -> int:
+        return self.limit.hit(self.address)
 
 
 def _store() -> BaseCache:

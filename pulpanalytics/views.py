@@ -1,6 +1,5 @@
 """Thin views: the site root (overview page on GET, report ingest on POST) and the pages."""
 
-import functools
 import logging
 import re
 
@@ -57,7 +56,7 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     outcome = ingest(
         body=body,
         received_at=timezone.now(),
-        admit_new_system=functools.partial(limits.NEW_SYSTEMS.hit, client),
+        new_systems=limits.NEW_SYSTEMS.of(client),
     )
     if outcome.kind == "limited":
         return _limited(outcome.retry_after, outcome.message, outcome.reason)
