@@ -341,6 +341,21 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100000},
         }
     }
+# Only for the G2 experiment (bench/reliability/g2_locmem_limit.py), never in production: a
+# per-process cache, so every limit is multiplied by the number of workers (check W001 warns).
+CACHE_BACKEND = env_str("CACHE_BACKEND").strip().lower()
+if CACHE_BACKEND == "locmem":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pulpanalytics-limits",
+        }
+    }
+elif CACHE_BACKEND:
+    raise ImproperlyConfigured(
+        f"CACHE_BACKEND={CACHE_BACKEND!r}: the only choice is 'locmem' (unset: the database cache,"
+        " or Redis with REDIS_URL)"
+    )
 # Chart data is immutable for a version of the summaries it was built from (its cache key), so
 # each worker keeps its own copy in memory: a warm chart costs no database round trip.
 CACHES["charts"] = {

@@ -6,6 +6,7 @@ The POST view and the demo fleet both write through `ingest()`; there is no seco
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,6 +17,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from pulpanalytics.days import utc_date
+from pulpanalytics.limits import ClientLimit
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
@@ -59,13 +61,11 @@ class Outcome:
     message: str
     reason: str = ""
     new_system: bool = False  # stored, and the registry saw this system for the first time
+    retry_after: int = 0  # limited: seconds until the client may try again
 
 
 STORED = Outcome("stored", 200, "stored")
 NEW_SYSTEM_STORED = Outcome("stored", 200, "stored", new_system=True)
-NEW_SYSTEMS_LIMITED = Outcome(
-    "limited", 429, "too many new systems from this address", "new_systems_limited"
-)
 DUPLICATE = Outcome("duplicate", 200, "duplicate: already received today")
 
 
@@ -80,6 +80,18 @@ class InvalidReport(Exception):
 
 class _Duplicate(Exception):
     """Raised inside the transaction to roll back the registry update of a repeated report."""
+
+
+class _NotAdmitted(Exception):
+    """Raised inside the transaction to roll back a new system the client may not add now."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+# Counts one new system against the client's limit: 0 admits it, else the seconds to wait.
+AdmitNewSystem = Callable[[], int]
 
 
 def parse_report(body: bytes) -> Telemetry:
@@ -166,11 +178,15 @@ def insert_components(
 
 
 @transaction.atomic
-def store_report(*, report: Telemetry, day: date) -> Outcome:
+def store_report(
+    *, report: Telemetry, day: date, admit_new_system: AdmitNewSystem | None = None
+) -> Outcome:
     """Write a validated report for `day`: registry upsert, raw row, components; all or nothing.
 
     ON CONFLICT makes the same-day race safe: of two concurrent first reports, the second waits
-    for the first one's unique index entry and then inserts nothing.
+    for the first one's unique index entry and then inserts nothing. A report that makes a new
+    system is counted by `admit_new_system` inside this transaction, before it commits: a
+    refusal rolls the row back, so concurrent requests cannot store more than the limit.
     """
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_SYSTEM_SQL, [hash_system_id(report.system_id), day, day])
@@ -182,16 +198,22 @@ def store_report(*, report: Telemetry, day: date) -> Outcome:
         row = cursor.fetchone()
         if row is None:
             raise _Duplicate
+        # A stored first report of the day at age 0: the registry row was made by this report.
+        new_system = age_days == 0
+        if new_system and admit_new_system is not None and (seconds := admit_new_system()):
+            raise _NotAdmitted(seconds)
         insert_components(cursor, row[0], day, age_days, list(report.components))
-    # A stored first report of the day at age 0: the registry row was made by this report.
-    return NEW_SYSTEM_STORED if age_days == 0 else STORED
+    return NEW_SYSTEM_STORED if new_system else STORED
 
 
-def ingest(*, body: bytes, received_at: datetime, allow_new_system: bool = True) -> Outcome:
+def ingest(
+    *, body: bytes, received_at: datetime, new_systems: ClientLimit | None = None
+) -> Outcome:
     """Everything a POST of `body` at `received_at` (aware) does; the answer for the client.
 
-    With `allow_new_system` false (the client used up its new-system limit), a report of a
-    system the registry does not know yet is refused; known systems go on as usual.
+    `new_systems` (the client's new-system limit) is counted when a system the registry does not
+    know yet is stored; when it refuses, nothing is stored and the answer is 429. Known systems
+    go on as usual.
     """
     try:
         report = parse_report(body)
@@ -200,11 +222,31 @@ def ingest(*, body: bytes, received_at: datetime, allow_new_system: bool = True)
     dev = development_version(report)
     if dev is not None and not settings.COLLECT_DEV_SYSTEMS:
         return Outcome("ignored", 200, f"ignored: development version {dev[0]} {dev[1]}", "dev")
-    if not allow_new_system:
-        known = System.objects.filter(system_hash=hash_system_id(report.system_id)).exists()
-        if not known:
-            return NEW_SYSTEMS_LIMITED
+    # The limit is used up already: refuse an unknown system without writing anything (an id
+    # spray costs two reads a request). The count that decides is in store_report.
+    if (
+        new_systems is not None
+        and (seconds := new_systems.wait())
+        and not System.objects.filter(system_hash=hash_system_id(report.system_id)).exists()
+    ):
+        return _new_systems_limited(seconds)
     try:
-        return store_report(report=report, day=utc_date(received_at))
+        return store_report(
+            report=report,
+            day=utc_date(received_at),
+            admit_new_system=new_systems.hit if new_systems is not None else None,
+        )
     except _Duplicate:
         return DUPLICATE
+    except _NotAdmitted as refused:
+        return _new_systems_limited(refused.seconds)
+
+
+def _new_systems_limited(seconds: int) -> Outcome:
+    return Outcome(
+        "limited",
+        429,
+        "too many new systems from this address",
+        "new_systems_limited",
+        retry_after=seconds,
+    )

@@ -5,6 +5,7 @@ a counter's cache key holds a keyed hash of the address and the window, and the 
 with the window. Fixed windows: at most `limit` hits per client per window.
 """
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -110,6 +111,9 @@ class Limit:
         _purge_expired()
         return seconds_left if used > self.limit else 0
 
+    def of(self, address: str) -> "ClientLimit":
+        return ClientLimit(self, address)
+
     def _key(self, address: str) -> tuple[str, int]:
         now = time.time()
         start = int(now // self.window) * self.window
@@ -122,26 +126,63 @@ class Limit:
         return f"limit:{self.scope}:{start}:{digest}", max(math.ceil(start + self.window - now), 1)
 
 
+@dataclass(frozen=True)
+class ClientLimit:
+    """One client's counter of a limit, for code that must not know the client's address."""
+
+    limit: Limit
+    address: str
+
+    def wait(self) -> int:
+        return self.limit.wait(self.address)
+
+    def hit(self) -> int:
+        return self.limit.hit(self.address)
+
+
 def _store() -> BaseCache:
     return caches["default"]
 
 
 def _increment(key: str, seconds_left: int) -> int:
     cache = _store()
-    if cache.add(key, 1, timeout=seconds_left):
-        return 1
     if isinstance(cache, RedisCache):
+        if cache.add(key, 1, timeout=seconds_left):
+            return 1
         # INCR is atomic in Redis and keeps the key's expiry.
         try:
             return cache.incr(key)
         except ValueError:  # expired between add() and incr()
             cache.set(key, 1, timeout=seconds_left)
             return 1
-    # Other stores have no atomic increment (Django's incr() is get+set and resets the expiry):
-    # two simultaneous hits of one client may count once, which a limit can afford.
+    if isinstance(cache, DatabaseCache):
+        connection = connections[router.db_for_write(cache.cache_model_class)]
+        if connection.vendor == "postgresql":
+            # add, get and set are three statements: two workers counting one client at once
+            # would both read n and both write n + 1. A lock per counter makes them take turns;
+            # it is held until the transaction ends (the caller's, when ingest admits a new
+            # system, so that the count and the stored row commit or roll back together).
+            with transaction.atomic(using=connection.alias):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
+                return _add_or_bump(cache, key, seconds_left)
+    # SQLite has one writer at a time; LocMem is per process anyway (never in production).
+    return _add_or_bump(cache, key, seconds_left)
+
+
+def _add_or_bump(cache: BaseCache, key: str, seconds_left: int) -> int:
+    # Not cache.incr(): for these stores it is get+set too, and it resets the expiry.
+    if cache.add(key, 1, timeout=seconds_left):
+        return 1
     used = cache.get(key, 0) + 1
     cache.set(key, used, timeout=seconds_left)
     return used
+
+
+def _lock_id(key: str) -> int:
+    """A PostgreSQL advisory lock number (a signed 64-bit integer) for one counter."""
+    digest = hashlib.blake2b(f"pulpanalytics.limits:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _purge_expired() -> None:
@@ -155,7 +196,8 @@ def _purge_expired() -> None:
     table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
     expired_before = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
     try:
-        with connection.cursor() as cursor:
+        # Its own savepoint inside a caller's transaction: a failed purge must not abort it.
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [expired_before])  # noqa: S608
     except Exception:
         # The counter was kept; the next purge, a minute on, deletes what this one missed.

@@ -53,12 +53,13 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     body = request.read(limit + 1)
     if len(body) > limit:
         return _reject(413, f"report larger than {limit} bytes", "too_large")
-    new_systems_wait = limits.NEW_SYSTEMS.wait(client)
-    outcome = ingest(body=body, received_at=timezone.now(), allow_new_system=not new_systems_wait)
+    outcome = ingest(
+        body=body,
+        received_at=timezone.now(),
+        new_systems=limits.NEW_SYSTEMS.of(client),
+    )
     if outcome.kind == "limited":
-        return _limited(new_systems_wait, outcome.message, outcome.reason)
-    if outcome.new_system:
-        limits.NEW_SYSTEMS.hit(client)
+        return _limited(outcome.retry_after, outcome.message, outcome.reason)
     count_report(outcome=outcome.kind, reason=outcome.reason)
     if outcome.kind != "stored":
         logger.info(

@@ -2,11 +2,17 @@
 
 import datetime as dt
 import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.db import connection
+from django.core.cache import caches
+from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 
@@ -19,6 +25,7 @@ pytestmark = pytest.mark.django_db
 NOON = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 CLIENT = "198.51.100.7"
 OTHER = "198.51.100.8"
+T = TypeVar("T")
 
 
 def system_id(index: int) -> str:
@@ -227,6 +234,64 @@ def test_a_process_local_cache_warns_that_limits_are_not_shared(settings):
     settings.REPORT_RATE_LIMIT = settings.NEW_SYSTEM_RATE_LIMIT = 0
     settings.ADMIN_LOGIN_FAILURE_LIMIT = 0
     assert limits_share_one_store() == []
+
+
+# Several workers counting one client at once (PostgreSQL: real concurrent transactions).
+
+
+def run_together(count: int, action: Callable[[int], T]) -> list[T]:
+    """action(0), ..., action(count - 1) in `count` threads released at once, each on its own
+    database connection, as gunicorn workers are."""
+    barrier = threading.Barrier(count)
+
+    def one(index: int) -> T:
+        try:
+            barrier.wait(timeout=30)
+            return action(index)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.fixture
+def committed_counters() -> Iterator[None]:
+    """These tests commit: the cache table is no model, so the flush after them would keep
+    their counters for the tests that follow."""
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_counters")
+def test_concurrent_hits_on_one_counter_are_all_counted(settings):
+    settings.REPORT_RATE_LIMIT = 10_000
+    threads, hits = 8, 25
+    with time_machine.travel(NOON, tick=False):
+        run_together(threads, lambda _: [limits.REPORTS.hit(CLIENT) for _ in range(hits)])
+        key, _ = limits.REPORTS._key(CLIENT)
+        assert caches["default"].get(key) == threads * hits
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_counters")
+def test_concurrent_new_systems_from_one_client_never_exceed_the_limit(settings, telemetry):
+    settings.NEW_SYSTEM_RATE_LIMIT = 3
+    bodies = [telemetry(system_id(i)) for i in range(16)]
+
+    def post(index: int) -> tuple[int, str | None]:
+        response = Client().post("/", bodies[index], content_type="", REMOTE_ADDR=CLIENT)
+        return response.status_code, response.get("Retry-After")
+
+    with time_machine.travel(NOON, tick=False):
+        answers = run_together(len(bodies), post)
+    assert Counter(status for status, _ in answers) == {200: 3, 429: 13}
+    assert {retry for status, retry in answers if status == 429} == {"3600"}
+    assert Report.objects.count() == 3
 
 
 # Failed admin logins.

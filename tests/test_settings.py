@@ -138,6 +138,26 @@ def test_production_values_are_read():
     assert values["idkey"] == "fixed"
 
 
+def test_cache_backend_locmem_keeps_the_limit_counters_per_process():
+    code = "import app.settings as s; print(s.CACHES['default']['BACKEND'])"
+    clean = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME"}}
+    backends = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**clean, "DEBUG": "1", **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for extra in ({}, {"CACHE_BACKEND": "locmem"})
+    ]
+    assert backends == [
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+
+
 def test_app_key_is_an_alias_of_secret_key():
     assert loaded(APP_KEY=GOOD_KEY, ALLOWED_HOSTS="x")["key"] == GOOD_KEY
 
@@ -171,6 +191,7 @@ def test_system_id_key_is_derived_from_secret_key_and_stable():
         ),
         ({"SECRET_KEY": "short", "ALLOWED_HOSTS": "x"}, "at least 50 characters"),
         ({"SECRET_KEY": GOOD_KEY}, "ALLOWED_HOSTS is required when DEBUG is off"),
+        ({"CACHE_BACKEND": "memcached", "DEBUG": "1"}, "the only choice is 'locmem'"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env, message):
