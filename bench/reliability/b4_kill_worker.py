@@ -30,6 +30,7 @@ from bench.common import (  # noqa: E402
     free_port,
     recreate_database,
     start_gunicorn,
+    stop_gunicorn,
 )
 from bench.reliability.i2_sustained import production_workers  # noqa: E402
 from bench.reliability.load import (  # noqa: E402
@@ -122,8 +123,7 @@ def run(args) -> Outcome:
         lost = lost_acks(url, answers)
         stored = stored_hashes(url)
     finally:
-        server.kill()
-        server.wait()
+        stop_gunicorn(server)
         drop_database(args.server, name)
     acked = acked_systems(answers)
     orphans = sum(

@@ -44,6 +44,7 @@ from bench.common import (  # noqa: E402
     percentile,
     recreate_database,
     start_gunicorn,
+    stop_gunicorn,
 )
 from bench.reliability.i2_sustained import production_workers  # noqa: E402
 from bench.reliability.load import request  # noqa: E402
@@ -253,8 +254,7 @@ def run(args) -> Outcome:
     finally:
         if nginx is not None:
             stop_nginx(nginx)
-        server.kill()
-        server.wait()
+        stop_gunicorn(server)
         drop_database(args.server, name)
     (p_base, p_during, p_attack, p_restarts) = proxied
     (d_base, d_during, d_attack, d_restarts) = direct

@@ -36,6 +36,7 @@ from bench.common import (  # noqa: E402
     free_port,
     recreate_database,
     start_gunicorn,
+    stop_gunicorn,
 )
 from bench.reliability.load import (  # noqa: E402
     Figures,
@@ -160,8 +161,7 @@ def run(args) -> Outcome:
         )
         rows = report_rows(url)
     finally:
-        server.kill()
-        server.wait()
+        stop_gunicorn(server)
         drop_database(args.server, name)
     f = result.figures
     return Outcome(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import drop_database  # noqa: E402
+from bench.common import drop_database, stop_gunicorn  # noqa: E402
 from bench.reliability.i2_sustained import common_arguments, serve, sustained  # noqa: E402
 from bench.reliability.scenario import Outcome, main  # noqa: E402
 
@@ -45,8 +45,7 @@ def run(args) -> Outcome:
             for index, share in enumerate(shares)
         ]
     finally:
-        server.kill()
-        server.wait()
+        stop_gunicorn(server)
         drop_database(args.server, name)
     baseline = runs[0].figures.p99_ms
     parts, passed = [], True
