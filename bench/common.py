@@ -1,8 +1,10 @@
 """Shared by the benchmark scripts: throw-away PostgreSQL databases, timing, machine facts."""
 
+import contextlib
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -195,3 +197,21 @@ def start_gunicorn(url: str, port: int, workers: int, **env: str) -> subprocess.
             time.sleep(0.2)
     server.kill()
     raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    """Quick shutdown (SIGINT: the master takes its workers down with it), SIGKILL if it lingers.
+
+    A SIGKILL to the master alone would leave its workers serving until they notice it is gone.
+    """
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(10)
+            return
+        except subprocess.TimeoutExpired:
+            for pid in children(server.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            server.kill()
+    server.wait()

@@ -29,6 +29,7 @@ class Sent:
     body: bytes
     system: str | None
     kind: str  # new | duplicate | invalid
+    headers: tuple[tuple[str, str], ...] = ()  # this client's own, e.g. its X-Forwarded-For
 
 
 @dataclass
@@ -144,7 +145,9 @@ async def open_loop(
     async def one(index: int, sent: Sent) -> None:
         planned = start + index / rate
         await asyncio.sleep(max(0.0, planned - loop.time()))
-        status, retry_after, text = await request(port, sent.body, timeout=timeout, headers=headers)
+        status, retry_after, text = await request(
+            port, sent.body, timeout=timeout, headers=(*headers, *sent.headers)
+        )
         answers.append(
             Answer(sent, status, planned - start, loop.time() - planned, retry_after, text)
         )
@@ -166,7 +169,9 @@ async def closed_loop(
     async def client() -> None:
         for sent in queue:
             began = loop.time()
-            status, retry_after, text = await request(port, sent.body, timeout=timeout)
+            status, retry_after, text = await request(
+                port, sent.body, timeout=timeout, headers=sent.headers
+            )
             answers.append(
                 Answer(sent, status, began - start, loop.time() - began, retry_after, text)
             )
