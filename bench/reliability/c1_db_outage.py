@@ -28,6 +28,7 @@ from bench.reliability.dbfault import (  # noqa: E402
     UNLIMITED,
     WorkerWatch,
     partial_rows,
+    stop_gunicorn,
 )
 from bench.reliability.scenario import Outcome, main  # noqa: E402
 
@@ -84,8 +85,7 @@ def run(args) -> Outcome:
             watch = WorkerWatch(server.pid)
             answers, marks = asyncio.run(drive(cluster, port, watch, args))
         finally:
-            server.kill()
-            server.wait()
+            stop_gunicorn(server)
         orphans, reports, components = partial_rows(url)
         lost = load.lost_acks(url, answers)
 

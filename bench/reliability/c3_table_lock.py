@@ -27,7 +27,7 @@ import psycopg2  # noqa: E402
 from bench.common import free_port, recreate_database, start_gunicorn  # noqa: E402
 from bench.reliability import load  # noqa: E402
 from bench.reliability.cluster import Cluster  # noqa: E402
-from bench.reliability.dbfault import UNLIMITED, WorkerWatch  # noqa: E402
+from bench.reliability.dbfault import UNLIMITED, WorkerWatch, stop_gunicorn  # noqa: E402
 from bench.reliability.scenario import Outcome, main  # noqa: E402
 
 
@@ -82,8 +82,7 @@ def run(args) -> Outcome:
             watch = WorkerWatch(server.pid)
             answers, (taken, released) = asyncio.run(drive(url, port, watch, args))
         finally:
-            server.kill()
-            server.wait()
+            stop_gunicorn(server)
 
     statuses = Counter(a.status for a in answers)
     locked = [a for a in answers if taken <= a.started < released]
