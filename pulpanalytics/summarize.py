@@ -4,7 +4,7 @@ A day is finished once it has ended in UTC and SUMMARIZE_GRACE_MINUTES have pass
 report received at 23:59:59.999 and committed a moment later is still counted. Each day is
 summarized in its own transaction, oldest first; a failure stops the run with the days before it
 committed, and the next run starts from the failed day. Raw rows are pruned only for days that
-have a summary and are older than RAW_RETENTION_DAYS.
+have a summary and are older than RAW_RETENTION_DAYS, PRUNE_BATCH_SIZE reports per transaction.
 """
 
 import json
