@@ -4,7 +4,7 @@ A day is finished once it has ended in UTC and SUMMARIZE_GRACE_MINUTES have pass
 report received at 23:59:59.999 and committed a moment later is still counted. Each day is
 summarized in its own transaction, oldest first; a failure stops the run with the days before it
 committed, and the next run starts from the failed day. Raw rows are pruned only for days that
-have a summary and are older than RAW_RETENTION_DAYS.
+have a summary and are older than RAW_RETENTION_DAYS, PRUNE_BATCH_SIZE reports per transaction.
 """
 
 import json
@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Max, Min
 from google.protobuf import json_format
 
 from pulpanalytics import metrics
@@ -105,11 +105,32 @@ def prunable_days(*, today: date) -> list[date]:
     return sorted(raw_days & summarized)
 
 
+def prune_day(day: date, *, batch_size: int | None = None) -> int:
+    """Delete the raw rows of one day, PRUNE_BATCH_SIZE reports per transaction; their count.
+
+    One transaction for a whole day would hold a million rows' locks and WAL until its commit;
+    short batches let ingest go on meanwhile. A run killed between batches leaves whole reports
+    (components and all), and the next run, finding the day still prunable, deletes the rest.
+    """
+    size = batch_size or settings.PRUNE_BATCH_SIZE
+    rows = Report.objects.filter(day=day)
+    # A past day gets no new rows, so its id range is fixed; batches walk it on the primary key.
+    last = rows.aggregate(last=Max("id"))["last"]
+    deleted = 0
+    start = rows.aggregate(first=Min("id"))["first"]
+    while start is not None:
+        end = start + size  # ids are unique: at most `size` reports in [start, end)
+        deleted += _prune_batch(day, start=start, end=end)
+        start = rows.filter(id__gte=end, id__lte=last).aggregate(first=Min("id"))["first"]
+    return deleted
+
+
 @transaction.atomic
-def prune_day(day: date) -> int:
-    """Delete the raw rows of one day (components first: their foreign key does not cascade)."""
-    Component.objects.filter(day=day).delete()
-    deleted, _ = Report.objects.filter(day=day).delete()
+def _prune_batch(day: date, *, start: int, end: int) -> int:
+    """Delete the reports of `day` with ids in [start, end), components first (their foreign
+    key does not cascade; each table in one statement)."""
+    Component.objects.filter(day=day, report_id__gte=start, report_id__lt=end).delete()
+    deleted, _ = Report.objects.filter(day=day, id__gte=start, id__lt=end).delete()
     return deleted
 
 

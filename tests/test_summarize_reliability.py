@@ -1,4 +1,4 @@
-"""RELIABILITY.md rows D1, D3-D7, E2-E4 and H4: summarize and prune under repetition, concurrency,
+"""RELIABILITY.md rows D1, D3-D8, E2-E4 and H4: summarize and prune under repetition, concurrency,
 late commits, random interleavings, time zones and calendar edges."""
 
 import datetime as dt
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -20,7 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from pulpanalytics import ingest, summarize
 from pulpanalytics.metrics.series import newest_first, xy
-from pulpanalytics.models import DailySummary, Report, System
+from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import hash_system_id
 from tests.conftest import build_telemetry, system_id
 
@@ -466,3 +466,59 @@ def test_d6_random_interleavings_keep_every_invariant(settings):
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+
+
+REPORT_DELETE = 'DELETE FROM "pulpanalytics_report"'  # a prefix to spot, not run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_d8_prune_deletes_a_day_in_one_short_transaction_per_batch(settings):
+    settings.PRUNE_BATCH_SIZE = 2
+    day, kept = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+    for number in range(1, 6):
+        post(day, number)
+    post(kept, 1)
+    deletes = 0
+    # Each commit notes how many report DELETEs ran so far: one transaction would note [3, 3, 3].
+    commits: list[int] = []
+
+    def note(execute, sql, params, many, context):
+        nonlocal deletes
+        if sql.startswith(REPORT_DELETE):
+            deletes += 1
+            transaction.on_commit(lambda: commits.append(deletes))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        assert summarize.prune_day(day) == 5
+    assert commits == [1, 2, 3]
+    assert not Report.objects.filter(day=day).exists()
+    assert not Component.objects.filter(day=day).exists()
+    assert Report.objects.filter(day=kept).count() == 1
+    assert Component.objects.filter(day=kept).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_d8_a_prune_stopped_between_batches_leaves_whole_reports_and_resumes(settings):
+    settings.PRUNE_BATCH_SIZE = 2
+    day = dt.date(2026, 3, 1)
+    for number in range(1, 6):
+        post(day, number)
+    deletes = 0
+
+    def die_on_the_second_batch(execute, sql, params, many, context):
+        nonlocal deletes
+        if sql.startswith(REPORT_DELETE):
+            deletes += 1
+            if deletes == 2:
+                raise OperationalError("the prune was killed")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(die_on_the_second_batch), pytest.raises(OperationalError):
+        summarize.prune_day(day)
+    # The first batch is gone for good, the rest is intact: every report keeps its 2 components.
+    assert Report.objects.filter(day=day).count() == 3
+    assert Component.objects.filter(day=day).count() == 3 * 2
+    assert summarize.prune_day(day) == 3
+    assert not Report.objects.filter(day=day).exists()
+    assert not Component.objects.filter(day=day).exists()
