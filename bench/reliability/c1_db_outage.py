@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import free_port, recreate_database, start_gunicorn  # noqa: E402
+from bench.common import free_port, recreate_database, start_gunicorn, stop_gunicorn  # noqa: E402
 from bench.reliability import load  # noqa: E402
 from bench.reliability.cluster import Cluster  # noqa: E402
 from bench.reliability.dbfault import (  # noqa: E402
@@ -28,7 +28,6 @@ from bench.reliability.dbfault import (  # noqa: E402
     UNLIMITED,
     WorkerWatch,
     partial_rows,
-    stop_gunicorn,
 )
 from bench.reliability.scenario import Outcome, main  # noqa: E402
 

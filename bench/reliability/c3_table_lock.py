@@ -24,10 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import psycopg2  # noqa: E402
 
-from bench.common import free_port, recreate_database, start_gunicorn  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    recreate_database,
+    start_gunicorn,
+    stop_gunicorn,
+)
 from bench.reliability import load  # noqa: E402
 from bench.reliability.cluster import Cluster  # noqa: E402
-from bench.reliability.dbfault import UNLIMITED, WorkerWatch, stop_gunicorn  # noqa: E402
+from bench.reliability.dbfault import UNLIMITED, WorkerWatch  # noqa: E402
 from bench.reliability.scenario import Outcome, main  # noqa: E402
 
 

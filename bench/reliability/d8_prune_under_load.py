@@ -38,10 +38,11 @@ from bench.common import (  # noqa: E402
     percentile,
     recreate_database,
     start_gunicorn,
+    stop_gunicorn,
 )
 from bench.reliability import load  # noqa: E402
 from bench.reliability.cluster import Cluster  # noqa: E402
-from bench.reliability.dbfault import UNLIMITED, stop_gunicorn  # noqa: E402
+from bench.reliability.dbfault import UNLIMITED  # noqa: E402
 from bench.reliability.scenario import Outcome, main  # noqa: E402
 from bench.summarize import fill  # noqa: E402
 

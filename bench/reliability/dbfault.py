@@ -2,12 +2,6 @@
 its worker processes, and the check for reports stored without all their components."""
 
 import asyncio
-import contextlib
-import os
-import signal
-import subprocess
-import time
-from pathlib import Path
 
 import psycopg2
 
@@ -53,17 +47,3 @@ def partial_rows(url: str) -> tuple[int, int, int]:
             return cursor.fetchone()
     finally:
         connection.close()
-
-
-def stop_gunicorn(server: subprocess.Popen) -> None:
-    """SIGKILL the master and its workers (a killed master leaves its workers running for a
-    while, holding their database connections), then wait until the workers are gone."""
-    workers = children(server.pid) if server.poll() is None else []
-    server.kill()
-    server.wait()
-    for pid in workers:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
