@@ -62,7 +62,9 @@ def summarize_section(results: dict) -> list[str]:
 def site_section(results: dict) -> list[str]:
     lines = [
         f"{results['days']} days of generated summaries ({results['summaries_bytes']:,} bytes of "
-        "summary JSON), served by gunicorn (production config, one worker, built static "
+        "summary JSON; `manage.py summarize` made their chart points in "
+        f"{results.get('points_seconds', 0):.1f} s, as it would after a deploy that changed the "
+        "charts), served by gunicorn (production config, one worker, built static "
         "files), one HTTP connection per request; cold = the first request of a fresh worker "
         "(the chart cache lives in each worker's memory), warm = the same request repeated.",
         "",

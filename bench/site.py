@@ -4,10 +4,11 @@
 Generates daily summaries (default 3 years) with realistic churn: a growing fleet, plugins of
 different popularity, core and plugin releases every few weeks adopted with a lag, PostgreSQL
 majors moving on, ages spread over the years. Stores them as DailySummary rows of a throw-away
-PostgreSQL database, serves the site with gunicorn (the production config, built static files)
-and times each path cold (the chart cache emptied before each request) and warm: p50/p99 and
-bytes. The chart cache lives in each worker's memory: a cold request goes to a fresh worker.
-Then it visits `/` in headless Chromium and counts the requests and bytes of one visit.
+PostgreSQL database, runs `manage.py summarize` (which makes their chart points, as after a deploy
+that changed the charts; timed), serves the site with gunicorn (the production config, built
+static files) and times each path cold (the chart cache emptied before each request) and warm:
+p50/p99 and bytes. The chart cache lives in each worker's memory: a cold request goes to a fresh
+worker. Then it visits `/` in headless Chromium and counts the requests and bytes of one visit.
 """
 
 import argparse
@@ -207,6 +208,20 @@ def store(url: str, summaries: list[dict]) -> int:
     return sum(len(text) for _, text, _ in rows)
 
 
+def make_points(url: str) -> tuple[float, str]:
+    """`manage.py summarize` on summaries without chart points: its wall time and last line."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [PYTHON, "manage.py", "summarize"],
+        cwd=ROOT,
+        env=django_env(url),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return time.perf_counter() - start, done.stdout.strip().splitlines()[-1]
+
+
 def paths(port: int, summaries: list[dict]) -> list[str]:
     """Every page, and every chart and summary API path, with the parameters they need."""
     latest = summaries[-1]["date"]
@@ -364,12 +379,19 @@ def main() -> None:
     summaries = generate(args.days)
     size = store(url, summaries)
     print(f"{len(summaries)} summaries, {size:,} bytes of JSON")
+    points_seconds, points_line = make_points(url)
+    print(f"manage.py summarize made their chart points in {points_seconds:.1f} s: {points_line}")
     collect_static(url)
     port = free_port()
     server = start_gunicorn(url, port, args.workers)
     try:
         rows = time_paths(port, server, summaries, args.cold, args.warm)
-        result = {"days": len(summaries), "summaries_bytes": size, "paths": rows}
+        result = {
+            "days": len(summaries),
+            "summaries_bytes": size,
+            "points_seconds": points_seconds,
+            "paths": rows,
+        }
         if not args.no_browser:
             fresh_worker(port, server)
             result["visit"] = visit(port)

@@ -59,9 +59,11 @@ def cached_response(
     *,
     last_modified: datetime | None,
     content_type: str = "application/json",
+    etag: str = "",
 ) -> HttpResponse:
-    """The body with ETag, Last-Modified and Cache-Control, or 304 when the client has it."""
-    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    """The body with ETag (its hash, unless given), Last-Modified and Cache-Control, or 304
+    when the client has it."""
+    etag = etag or '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
     timestamp = int(last_modified.timestamp()) if last_modified else None
     response = get_conditional_response(request, etag=etag, last_modified=timestamp)
     if response is None:
@@ -149,7 +151,11 @@ def chart_detail(request: HttpRequest, chart: str) -> HttpResponse:
     except (QueryError, ChartParameterError) as bad:
         return error(400, str(bad))
     response = cached_response(
-        request, answer.body, last_modified=answer.last_modified, content_type=answer.content_type
+        request,
+        answer.body,
+        last_modified=answer.last_modified,
+        content_type=answer.content_type,
+        etag=answer.etag,
     )
     if answer.content_type.startswith("text/csv"):
         response["Content-Disposition"] = f'attachment; filename="{answer.filename}"'
@@ -159,5 +165,4 @@ def chart_detail(request: HttpRequest, chart: str) -> HttpResponse:
 @require_GET
 def openapi_document(request: HttpRequest) -> HttpResponse:
     """GET /api/v1/openapi.json: this API, described from the chart registry."""
-    document = openapi.document()
-    return JsonResponse(document, json_dumps_params={"indent": 1})
+    return HttpResponse(openapi.document_json(), content_type="application/json")

@@ -1,10 +1,11 @@
 """Chart data for a window of summarized days: built once, then served from Django's cache.
 
-Summaries of finished days only change when a day is (re-)summarized, so the cache key holds a
-version of the window's summaries (how many there are and the latest computed_at): a new or
-re-summarized day changes the key, and stale data is never served. Charts are built from the
-public summaries (public.py: small counts folded when PUBLIC_MIN_COUNT > 1), and the key holds
-PUBLIC_MIN_COUNT too.
+Summaries of finished days only change when a day is (re-)summarized, so a cache key holds the
+version of the summaries (how many there are and the latest computed_at, read with the first and
+latest day in one query): a new or re-summarized day changes the key, and stale data is never
+served. A warm chart costs that one query. Charts are built from the public summaries (public.py:
+small counts folded when PUBLIC_MIN_COUNT > 1), and the key holds PUBLIC_MIN_COUNT too. An
+over-time chart reads its stored points of the window's days (points.py), not the summaries.
 """
 
 import csv
@@ -12,14 +13,16 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
 from django.core.cache import caches
-from django.db.models import Count, Max, Min, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 
+from pulpanalytics import metrics, points
 from pulpanalytics.chart_query import (
     API_DEFAULT_RANGE,
     Window,
@@ -30,25 +33,70 @@ from pulpanalytics.chart_query import (
 )
 from pulpanalytics.metrics.base import Chart, ChartData
 from pulpanalytics.models import DailySummary
-from pulpanalytics.public import is_other, min_count, public_summary
+from pulpanalytics.public import OTHER, min_count, public_summary
 from pulpanalytics.resample import resample
 
 # The key carries the version of the data, so the timeout only bounds the memory used.
 CACHE_SECONDS = 24 * 3600
 # Bump when the shape of cached data changes, so a shared cache never serves the old shape.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 PERIOD_HEADINGS = {"week": "Week (Monday)", "month": "Month"}
 # Spreadsheets run a cell that starts with one of these as a formula; component names come from
 # the reports, so a CSV cell never starts with one (OWASP's "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The chart whose datasets are the plugins: one per component seen in the window.
+ADOPTION_CHART = "plugins-over-time"
 
 
-def summary_bounds() -> tuple[date, date] | None:
-    """The first and the latest summarized day, or None when nothing is summarized yet."""
-    found = DailySummary.objects.aggregate(first=Min("date"), latest=Max("date"))
-    if found["first"] is None:
-        return None
-    return found["first"], found["latest"]
+@dataclass(frozen=True)
+class SummariesState:
+    """What is summarized: the first and the latest day, how many days, the latest computed_at.
+
+    A new or re-summarized day changes it, so it versions everything built from summaries.
+    """
+
+    first: date | None
+    latest: date | None
+    count: int
+    computed: datetime | None
+
+    @property
+    def bounds(self) -> tuple[date, date] | None:
+        """The first and the latest summarized day, or None when nothing is summarized yet."""
+        return None if self.first is None else (self.first, self.latest)
+
+    @property
+    def version(self) -> str:
+        computed = self.computed.isoformat() if self.computed else "-"
+        return f"{self.count}:{computed}"
+
+
+# Read on every chart request: in SQL, as the ORM spends longer building it than the database
+# takes to answer it. The identifiers are our own model's.
+STATE_SQL = (
+    "SELECT MIN(date), MAX(date), COUNT(*), MAX(computed_at) "  # noqa: S608
+    f'FROM "{DailySummary._meta.db_table}"'
+)
+
+
+def summaries_state() -> SummariesState:
+    with connection.cursor() as cursor:
+        cursor.execute(STATE_SQL)
+        first, latest, count, computed = cursor.fetchone()
+    return SummariesState(
+        first=_as_date(first), latest=_as_date(latest), count=count, computed=_as_moment(computed)
+    )
+
+
+def _as_date(value: date | str | None) -> date | None:
+    # SQLite answers raw queries with text.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_moment(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str):  # SQLite: naive UTC text
+        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
 
 
 @dataclass
@@ -56,6 +104,7 @@ class WindowSummaries:
     """The summaries of a window of days, read from the database only when a chart is built."""
 
     window: Window
+    state: SummariesState = field(default_factory=summaries_state)
 
     def queryset(self) -> QuerySet[DailySummary]:
         rows = DailySummary.objects.order_by("date")
@@ -65,22 +114,14 @@ class WindowSummaries:
             rows = rows.filter(date__lte=self.window.end)
         return rows
 
-    @cached_property
-    def _version(self) -> dict:
-        return self.queryset().aggregate(count=Count("id"), computed=Max("computed_at"))
-
-    @property
-    def count(self) -> int:
-        return self._version["count"]
-
     @property
     def last_computed(self) -> datetime | None:
-        return self._version["computed"]
+        """When the latest summary was computed (of any day: a safe Last-Modified)."""
+        return self.state.computed
 
     @property
     def version(self) -> str:
-        computed = self.last_computed.isoformat() if self.last_computed else "-"
-        return f"{self.window.start}:{self.window.end}:{self.count}:{computed}"
+        return f"{self.window.start}:{self.window.end}:{self.state.version}"
 
     @cached_property
     def summaries(self) -> list[dict]:
@@ -114,6 +155,17 @@ def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
     return value
 
 
+def build_chart(
+    chart: Chart, *, params: dict[str, str], granularity: str, window: WindowSummaries
+) -> ChartData:
+    """The chart's data for the window, uncached: an over-time chart from its points (averaged
+    per `granularity`), a chart of the latest day from that day's summary."""
+    if chart.series is None:
+        return chart.build(window.latest, params)
+    dates, found = points.series_points(chart, params, window.queryset())
+    return resample(chart.series.join(dates, found), granularity)
+
+
 def chart_data(
     chart: Chart, *, params: dict[str, str], granularity: str, window: WindowSummaries
 ) -> ChartData:
@@ -121,32 +173,20 @@ def chart_data(
 
     Charts that describe one day ignore the granularity. Raises the chart's ChartParameterError.
     """
-
-    def build() -> ChartData:
-        if not chart.over_time:
-            # A chart of the latest day needs one summary, not years of them.
-            return chart.build(window.latest, params)
-        return resample(chart.build(window.summaries, params), granularity)
-
     used_granularity = granularity if chart.over_time else "day"
-    return cached(["chart", chart.name, params, used_granularity, window.version], build)
+    return cached(
+        ["chart", chart.name, params, used_granularity, window.version],
+        lambda: build_chart(chart, params=params, granularity=granularity, window=window),
+    )
 
 
 def component_names(window: WindowSummaries) -> list[str]:
-    """Every component (plugin) name in any public summary of the window, sorted ("other",
-    the components folded for being run by too few systems, is no name)."""
-
-    def collect() -> list[str]:
-        return sorted(
-            {
-                c["name"]
-                for summary in window.summaries
-                for c in summary.get("components", [])
-                if not is_other(c)
-            }
-        )
-
-    return cached(["component-names", window.version], collect)
+    """Every component (plugin) name in any public summary of the window, sorted: the datasets
+    of the adoption chart ("other", the components folded for being run by too few systems, is
+    no name)."""
+    adoption = metrics.charts()[ADOPTION_CHART]
+    data = chart_data(adoption, params={}, granularity="day", window=window)
+    return [dataset["label"] for dataset in data["datasets"] if dataset["label"] != OTHER]
 
 
 def label_heading(chart: Chart, granularity: str) -> str:
@@ -190,6 +230,15 @@ class Answer:
     content_type: str
     last_modified: datetime | None
     filename: str
+    etag: str
+
+
+def encode(chart: Chart, data: ChartData, *, output: str, granularity: str) -> tuple[str, str]:
+    """(body, content type) of chart data as JSON or CSV."""
+    if output == "csv":
+        body = as_csv(data, first_column=label_heading(chart, granularity))
+        return body, "text/csv; charset=utf-8"
+    return json.dumps(data, separators=(",", ":")), "application/json"
 
 
 def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
@@ -198,19 +247,25 @@ def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
     output = parse_format(query)
     granularity = parse_granularity(query)
     params = chart_params(chart, query)
+    state = summaries_state()
     window = WindowSummaries(
-        parse_window(query, bounds=summary_bounds(), default=API_DEFAULT_RANGE)
+        parse_window(query, bounds=state.bounds, default=API_DEFAULT_RANGE), state=state
     )
-    data = chart_data(chart, params=params, granularity=granularity, window=window)
-    if output == "csv":
-        body = as_csv(data, first_column=label_heading(chart, granularity))
-        content_type = "text/csv; charset=utf-8"
-    else:
-        body = json.dumps(data, separators=(",", ":"))
-        content_type = "application/json"
+
+    def build() -> tuple[str, str, str]:
+        data = chart_data(chart, params=params, granularity=granularity, window=window)
+        body, content_type = encode(chart, data, output=output, granularity=granularity)
+        return body, content_type, hashlib.sha256(body.encode()).hexdigest()[:32]
+
+    # The encoded body is cached too: a warm answer is one query and no encoding.
+    used_granularity = granularity if chart.over_time else "day"
+    body, content_type, digest = cached(
+        ["answer", chart.name, params, used_granularity, output, window.version], build
+    )
     return Answer(
         body=body,
         content_type=content_type,
         last_modified=window.last_computed,
         filename=f"{chart.name}.{output}",
+        etag=f'"{digest}"',
     )

@@ -111,4 +111,9 @@ def chart_params(chart: Chart, query: Mapping[str, str]) -> dict[str, str]:
     for name in chart.required:
         if name not in params:
             raise QueryError(f"chart {chart.name} needs the parameter {name!r}")
+    for name, choices in chart.choices.items():
+        if name in params and params[name] not in choices:
+            raise QueryError(
+                f"{name} must be one of {', '.join(choices)}, not {params[name][:40]!r}"
+            )
     return params

@@ -1,4 +1,5 @@
-"""Raw reports (kept RAW_RETENTION_DAYS), the system registry (kept) and daily summaries."""
+"""Raw reports (kept RAW_RETENTION_DAYS), the system registry (kept), daily summaries and the
+points their over-time charts take from each of them."""
 
 from django.db import models
 
@@ -68,6 +69,11 @@ class DailySummary(models.Model):
     # Text, not JSONField: PostgreSQL's jsonb would reorder keys, and the API serves this verbatim.
     json = models.TextField(help_text="the day's Summary as JSON, keys in summary.proto order")
     computed_at = models.DateTimeField(help_text="when summarize stored it")
+    # Which code and PUBLIC_MIN_COUNT made this day's ChartPoints (points.py); another one means
+    # they are stale and charts compute the day from the summary until summarize remakes them.
+    points_revision = models.CharField(
+        max_length=64, blank=True, db_default="", help_text="what made the day's chart points"
+    )
 
     class Meta:
         verbose_name_plural = "daily summaries"
@@ -75,3 +81,25 @@ class DailySummary(models.Model):
 
     def __str__(self) -> str:
         return f"summary of {self.date}"
+
+
+class ChartPoint(models.Model):
+    """What one over-time chart (with one set of its parameters) takes from one day's public
+    summary: derived from the summary, rewritten with it; see pulpanalytics/points.py."""
+
+    summary = models.ForeignKey(DailySummary, on_delete=models.CASCADE, related_name="points")
+    date = models.DateField(help_text="copy of the summary's date")
+    chart = models.CharField(max_length=100)
+    params = models.CharField(
+        max_length=2000, blank=True, help_text="the chart's own parameters, canonical query string"
+    )
+    point = models.TextField(help_text="the day's value of each dataset, JSON")
+
+    class Meta:
+        constraints = [
+            # Also the index of a chart's points over a range of days.
+            models.UniqueConstraint(fields=["chart", "params", "date"], name="point_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chart}?{self.params} on {self.date}"

@@ -4,6 +4,9 @@ Nothing here is written twice: a chart added to the registry gets its path, a fi
 summary.proto gets its property, and tests/test_openapi.py calls every documented path.
 """
 
+import json
+from functools import lru_cache
+
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from pulpanalytics import metrics
@@ -103,6 +106,13 @@ _CACHED = {
 _NOT_MODIFIED = {"description": "Not modified (If-None-Match or If-Modified-Since matched)."}
 
 
+def _parameter_schema(chart: Chart, name: str) -> dict:
+    choices = chart.choices.get(name)
+    if not choices:
+        return {"type": "string"}
+    return {"type": "string", "enum": list(choices), "default": choices[0]}
+
+
 def chart_parameters(chart: Chart) -> list[dict]:
     over_time = (
         "Averages the daily values per ISO week (labelled by its Monday) or month (YYYY-MM)."
@@ -133,7 +143,7 @@ def chart_parameters(chart: Chart) -> list[dict]:
     ]
     own = [
         {
-            **_query(name, description, {"type": "string"}, chart.examples.get(name)),
+            **_query(name, description, _parameter_schema(chart, name), chart.examples.get(name)),
             "required": name in chart.required,
         }
         for name, description in chart.parameters.items()
@@ -277,3 +287,14 @@ def document() -> dict:
         "paths": paths,
         "components": {"schemas": schemas()},
     }
+
+
+def document_json() -> str:
+    """document() as the API serves it, made once per registry (it never changes in a running
+    site; tests register metrics of their own)."""
+    return _document_json(tuple(metrics.METRICS))
+
+
+@lru_cache(maxsize=4)
+def _document_json(registry: tuple) -> str:
+    return json.dumps(document(), indent=1)

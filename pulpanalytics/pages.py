@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 
 from pulpanalytics import metrics
 from pulpanalytics.chart_data import (
+    SummariesState,
     WindowSummaries,
     chart_data,
     component_names,
     label_heading,
-    summary_bounds,
+    summaries_state,
     table_rows,
 )
 from pulpanalytics.chart_query import (
@@ -32,6 +33,7 @@ from pulpanalytics.metrics.base import Chart, ChartData
 from pulpanalytics.resample import GRANULARITIES
 
 OVERVIEW_CHARTS = ("systems", "plugins")
+PLUGIN_LIST_CHARTS = ("plugins", "plugins-over-time")
 PLUGIN_CHARTS = ("component-versions", "component-xyz", "component-newer")
 MODES = {"count": "Systems", "percent": "Percentages"}
 
@@ -89,7 +91,7 @@ CHART_PAGES = (
 
 def chart_pages() -> list[Page]:
     """The chart pages, then a page for each metric none of whose charts has a place."""
-    placed = set(OVERVIEW_CHARTS) | set(PLUGIN_CHARTS)
+    placed = set(OVERVIEW_CHARTS) | set(PLUGIN_LIST_CHARTS) | set(PLUGIN_CHARTS)
     for page in CHART_PAGES:
         placed.update(page.chart_names())
     extra = []
@@ -172,13 +174,17 @@ class ChartBlock:
 class Selection:
     """What a page's query string selects: the days, the granularity, page-specific choices."""
 
-    bounds: tuple[date, date] | None
+    state: SummariesState
     window: Window
     granularity: str
     keep: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.summaries = WindowSummaries(self.window)
+        self.summaries = WindowSummaries(self.window, state=self.state)
+
+    @property
+    def bounds(self) -> tuple[date, date] | None:
+        return self.state.bounds
 
     def _params(self, **changes: str) -> dict[str, str]:
         if self.window.preset == "custom":
@@ -251,10 +257,10 @@ class Selection:
 
 def select(query: Mapping[str, str], *, keep: Mapping[str, str] | None = None) -> Selection:
     """The selection of a page's query string; raises QueryError (the page answers 400)."""
-    bounds = summary_bounds()
+    state = summaries_state()
     return Selection(
-        bounds=bounds,
-        window=parse_window(query, bounds=bounds, default=PAGE_DEFAULT_RANGE),
+        state=state,
+        window=parse_window(query, bounds=state.bounds, default=PAGE_DEFAULT_RANGE),
         granularity=parse_granularity(query),
         keep=dict(keep or {}),
     )

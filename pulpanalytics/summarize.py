@@ -3,8 +3,10 @@
 A day is finished once it has ended in UTC and SUMMARIZE_GRACE_MINUTES have passed, so that a
 report received at 23:59:59.999 and committed a moment later is still counted. Each day is
 summarized in its own transaction, oldest first; a failure stops the run with the days before it
-committed, and the next run starts from the failed day. Raw rows are pruned only for days that
-have a summary and are older than RAW_RETENTION_DAYS, PRUNE_BATCH_SIZE reports per transaction.
+committed, and the next run starts from the failed day. A day's chart points (points.py) are
+stored with its summary; the points of days made by other code or settings are remade next.
+Raw rows are pruned only for days that have a summary and are older than RAW_RETENTION_DAYS,
+PRUNE_BATCH_SIZE reports per transaction.
 """
 
 import json
@@ -18,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from google.protobuf import json_format
 
-from pulpanalytics import metrics
+from pulpanalytics import metrics, points
 from pulpanalytics.days import utc_date
 from pulpanalytics.metrics.base import Day
 from pulpanalytics.models import Component, DailySummary, Report
@@ -37,22 +39,31 @@ class RunReport:
     summarized: list[date] = field(default_factory=list)
     pruned_days: list[date] = field(default_factory=list)
     pruned_reports: int = 0
+    remade_points_days: int = 0
     dry_run: bool = False
     locked_out: bool = False
 
     def last_line(self) -> str:
-        days, systems = len(self.summarized), self.pruned_reports
         if self.locked_out:
             return "Another summarize run holds the lock; nothing done"
+        days, remade = _counted(len(self.summarized), "day"), self.remade_points_days
+        systems = _counted(self.pruned_reports, "raw system")
+        # Points are remade only after a deploy that changed their code or PUBLIC_MIN_COUNT.
         if self.dry_run:
-            return (
-                f"Dry run: would summarize {days} day{'s' * (days != 1)}; "
-                f"would prune {systems:,} raw system{'s' * (systems != 1)}"
-            )
-        return (
-            f"Summarized {days} day{'s' * (days != 1)}; "
-            f"pruned {systems:,} raw system{'s' * (systems != 1)}"
-        )
+            parts = [f"Dry run: would summarize {days}"]
+            if remade:
+                parts.append(f"would remake the chart points of {_counted(remade, 'day')}")
+            parts.append(f"would prune {systems}")
+        else:
+            parts = [f"Summarized {days}"]
+            if remade:
+                parts.append(f"remade the chart points of {_counted(remade, 'day')}")
+            parts.append(f"pruned {systems}")
+        return "; ".join(parts)
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' * (number != 1)}"
 
 
 def first_unfinished_day(now: datetime) -> date:
@@ -89,11 +100,13 @@ def compute_summary(day: date) -> dict:
 
 @transaction.atomic
 def store_summary(day: date, *, now: datetime) -> dict:
+    """Compute and store the day's summary and its chart points, all or nothing."""
     summary = compute_summary(day)
-    DailySummary.objects.update_or_create(
+    daily, _ = DailySummary.objects.update_or_create(
         date=day,
         defaults={"json": json.dumps(summary, separators=(",", ":")), "computed_at": now},
     )
+    points.store(daily, summary)
     return summary
 
 
@@ -184,6 +197,10 @@ def run(
                     f"{summary.get('persistent_systems', 0):,} persistent"
                 )
             report.summarized.append(day)
+        if dry_run:
+            report.remade_points_days = points.stale().count()
+        else:
+            report.remade_points_days = points.refresh(log=log)
         for day in prunable_days(today=utc_date(now)):
             if dry_run:
                 count = Report.objects.filter(day=day).count()

@@ -134,13 +134,13 @@ def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
 def plugin_list(request: HttpRequest) -> HttpResponse:
     try:
         selection = pages.select(request.GET)
-        adoption = selection.block("plugins")
+        blocks = [selection.block(name) for name in pages.PLUGIN_LIST_CHARTS]
     except QueryError as bad:
         return _bad_query(request, bad)
-    plugins = pages.plugin_rows(selection, adoption.data)
+    plugins = pages.plugin_rows(selection, blocks[0].data)
     context = {
         "selection": selection,
-        "blocks": [adoption],
+        "blocks": blocks,
         "plugins": plugins,
         "public_min_count": settings.PUBLIC_MIN_COUNT,
     }

@@ -187,11 +187,11 @@ def test_chart_data_carries_cache_validators_and_answers_304(client):
 
 
 def test_chart_data_is_built_once_and_then_served_from_the_cache(client, django_assert_num_queries):
-    # Cold: the bounds, the version of the range, then the summaries themselves.
+    # Cold: the bounds and version of the summaries, the days of the range, their stored points.
     with django_assert_num_queries(3):
         first = client.get("/api/v1/charts/component-versions/", {"component": "core"})
-    # Warm: only the bounds and the version; the summaries are not read again.
-    with django_assert_num_queries(2):
+    # Warm: only the bounds and the version; neither points nor summaries are read again.
+    with django_assert_num_queries(1):
         second = client.get("/api/v1/charts/component-versions/", {"component": "core"})
     assert second.content == first.content
 
@@ -240,6 +240,7 @@ def test_the_chart_list_names_every_chart_with_its_url_and_parameters(client):
         "age-latest",
         "age",
         "plugins",
+        "plugins-over-time",
         "component-versions",
         "component-xyz",
         "component-newer",
@@ -253,7 +254,7 @@ def test_the_chart_list_names_every_chart_with_its_url_and_parameters(client):
         "rbac-custom-access-policies",
         "rbac-custom-roles",
     ]
-    versions = charts[4]
+    versions = charts[5]
     assert versions["url"] == "/api/v1/charts/component-versions/"
     assert versions["required"] == ["component"]
     assert set(versions["parameters"]) == {"component", "mode"}

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_data")]
 
 PAGES = {
     "/": ["systems", "plugins"],
-    "/plugins/": ["plugins"],
+    "/plugins/": ["plugins", "plugins-over-time"],
     "/plugins/core/": ["component-versions", "component-xyz", "component-newer"],
     "/deployments/": ["online-workers", "online-content-apps"],
     "/postgresql/": ["postgresql-latest", "postgresql"],

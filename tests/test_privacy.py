@@ -48,6 +48,15 @@ OUR_COLUMNS = {
         "date": "the UTC day summarized",
         "json": "the day's Summary (summary.proto): counts only, no system ids",
         "computed_at": "when summarize stored it (cache validators of the API)",
+        "points_revision": "which code and PUBLIC_MIN_COUNT made the day's chart points",
+    },
+    "pulpanalytics_chartpoint": {
+        "id": "primary key",
+        "summary_id": "the summary it was taken from",
+        "date": "copy of the summary's date",
+        "chart": "an over-time chart's name",
+        "params": "the chart's own parameters (a component name, a mode)",
+        "point": "the day's value of each of the chart's datasets: counts, shares, averages",
     },
     "pulpanalytics_cache": {
         "cache_key": "rate-limit counter: scope, window and a keyed hash of the client address",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from django.db.models import Count
 
 from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import OTHER, bucket_series, latest, numbered
+from pulpanalytics.metrics.series import OTHER, buckets, latest, numbered
 
 DAYS_PER_MONTH = 30
 
@@ -27,7 +27,6 @@ class Age(Metric):
                 description="Systems that reported on the latest day, by months since they "
                 "first reported.",
                 kind="bar",
-                over_time=False,
                 x_label="Age",
                 build=self.latest_chart,
             ),
@@ -38,7 +37,10 @@ class Age(Metric):
                 "in power-of-two buckets.",
                 kind="line",
                 stacked=True,
-                build=self.buckets_chart,
+                series=buckets(
+                    lambda summary: numbered(summary["age"], "days"),
+                    lambda name: "1 day" if name == "1" else f"{name} days",
+                ),
             ),
         ]
 
@@ -59,11 +61,3 @@ class Age(Metric):
             labels.append(OTHER)
             data.append(other)
         return {"labels": labels, "datasets": [{"label": "Systems", "data": data}]}
-
-    @staticmethod
-    def buckets_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        return bucket_series(
-            summaries,
-            lambda summary: numbered(summary["age"], "days"),
-            lambda text: "1 day" if text == "1" else f"{text} days",
-        )

@@ -1,13 +1,11 @@
 """Shared by the online workers and online content apps metrics: processes and hosts averages."""
 
-from collections.abc import Mapping
-
 from django.db.models import Avg, FloatField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import time_series
+from pulpanalytics.metrics.base import Chart, Day, Metric
+from pulpanalytics.metrics.series import lines
 
 # Both databases average in double precision but may sum in another order: round so that SQLite
 # and PostgreSQL store the same number.
@@ -43,15 +41,9 @@ class ProcessesAndHostsAverages(Metric):
                 f"running them, per persistent system that reported them.",
                 kind="line",
                 y_label="Average per persistent system",
-                build=self.averages_chart,
+                series=lines(
+                    ("Processes (average)", lambda s: s[self.field]["processes_avg"]),
+                    ("Hosts (average)", lambda s: s[self.field]["hosts_avg"]),
+                ),
             )
         ]
-
-    def averages_chart(self, summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        return time_series(
-            summaries,
-            [
-                ("Processes (average)", lambda s: s[self.field]["processes_avg"]),
-                ("Hosts (average)", lambda s: s[self.field]["hosts_avg"]),
-            ],
-        )

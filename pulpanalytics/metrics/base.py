@@ -2,14 +2,16 @@
 
 A metric is one module in this package, listed in METRICS (metrics/__init__.py). summarize()
 aggregates one day in the database; its charts turn a date-ordered series of Summary dicts (the
-JSON of summary.proto) into Chart.js-ready data. Pages, URLs, the API, admin and the command read
-the registry and need no change when a metric is added.
+JSON of summary.proto) into Chart.js-ready data: an over-time chart through a Series (a point
+per day, then the points joined), a chart of the latest day directly. Pages, URLs, the API,
+admin and the command read the registry and need no change when a metric is added.
 """
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 
@@ -18,6 +20,8 @@ from pulpanalytics.models import Component, Report
 # {"labels": [...], "datasets": [{"label": str, "data": [number | None, ...]}, ...]}
 ChartData = dict
 Summaries = Sequence[dict]
+# One day's value of each dataset of an over-time chart, by the dataset's label.
+Point = dict[str, float | int | None]
 
 
 class ChartParameterError(ValueError):
@@ -45,29 +49,90 @@ class Day:
 
 
 @dataclass(frozen=True)
+class Series:
+    """How an over-time chart is made: a point per day, then the days' points joined.
+
+    A point is what the chart takes from one day's summary: its value of each dataset, by the
+    dataset's label (JSON-able, a few hundred bytes). Points are stored beside the summaries
+    (pulpanalytics/points.py), so years of a chart cost a read of small points, not of whole
+    summaries. `order` lists the datasets given every label found in the points (a chart with
+    fixed datasets ignores its argument); a day whose point lacks a label gets `missing`;
+    `label` dresses a point's label as the dataset's label.
+    """
+
+    point: Callable[[dict, Mapping[str, str]], Point]
+    order: Callable[[set[str]], list[str]]
+    missing: float | None = 0
+    label: Callable[[str], str] = str
+
+    def join(self, dates: Sequence[str], points: Sequence[Point]) -> ChartData:
+        """Chart.js data: the dates as labels, one dataset per label `order` gives."""
+        found = {label for point in points for label in point}
+        return {
+            "labels": list(dates),
+            "datasets": [
+                {
+                    "label": self.label(label),
+                    "data": [point.get(label, self.missing) for point in points],
+                }
+                for label in self.order(found)
+            ],
+        }
+
+    def build(self, summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        return self.join(
+            [summary["date"] for summary in summaries],
+            [self.point(summary, params) for summary in summaries],
+        )
+
+
+def no_parameters(summary: dict) -> list[dict[str, str]]:
+    return [{}]
+
+
+@dataclass(frozen=True)
 class Chart:
     """One chart: how to draw it and how to build its data from a series of summaries.
 
-    `over_time` charts have one label per day (the API can average them per week or month);
-    the others describe the latest day of the series. `parameters` names the query parameters
-    `build` accepts besides the range (e.g. {"component": "a component name"}); `required` lists
-    those it refuses to build without and `examples` gives a value of each (for the OpenAPI
-    document and its test). `x_label` and `y_label` name the axes (and the table's columns).
+    An over-time chart gives `series` (one label per day; the API can average them per week or
+    month); a chart of the latest day of the series gives `build`. Either way `build(summaries,
+    params)` makes the chart's data. `parameters` names the query parameters the chart accepts
+    besides the range (e.g. {"component": "a component name"}); `required` lists those it
+    refuses to build without, `choices` the values a parameter may take (the first is its
+    default) and `examples` a value of each (for the OpenAPI document and its test).
+    `parameter_sets(summary)` lists, for an over-time chart with parameters, every set of them
+    (but those in `choices`) whose point on that day is not empty: those points are stored,
+    any other is empty. `x_label` and `y_label` name the axes (and the table's columns).
     """
 
     name: str
     title: str
     description: str
     kind: str  # Chart.js type: line, bar, pie, doughnut
-    build: Callable[[Summaries, Mapping[str, str]], ChartData]
-    over_time: bool = True
+    build: Callable[[Summaries, Mapping[str, str]], ChartData] | None = None
+    series: Series | None = None
     stacked: bool = False
     percent: bool = False  # values are percentages
     parameters: Mapping[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     examples: Mapping[str, str] = field(default_factory=dict)
+    parameter_sets: Callable[[dict], list[dict[str, str]]] = no_parameters
     x_label: str = ""
     y_label: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.build is None) == (self.series is None):
+            raise TypeError(f"chart {self.name}: give either build or series")
+        if self.series is not None and self.required and self.parameter_sets is no_parameters:
+            raise TypeError(f"chart {self.name}: list the sets of its parameters, parameter_sets")
+        if self.series is not None:
+            # Frozen, and build is a field: set it once, here.
+            object.__setattr__(self, "build", self.series.build)
+
+    @property
+    def over_time(self) -> bool:
+        return self.series is not None
 
     @property
     def x_title(self) -> str:
@@ -76,6 +141,22 @@ class Chart:
     @property
     def y_title(self) -> str:
         return self.y_label or ("% of persistent systems" if self.percent else "Systems")
+
+    def params_key(self, params: Mapping[str, str]) -> str:
+        """The parameters as a canonical string: sorted, without those at their default."""
+        kept = sorted(
+            (name, value)
+            for name, value in params.items()
+            if value and value != self.choices.get(name, ("",))[0]
+        )
+        return urlencode(kept)
+
+    def every_parameter_set(self, summary: dict) -> list[dict[str, str]]:
+        """parameter_sets(summary), each with every combination of the choices."""
+        sets = self.parameter_sets(summary)
+        for name, values in self.choices.items():
+            sets = [{**params, name: value} for params in sets for value in values]
+        return sets
 
 
 class Metric(ABC):

@@ -13,7 +13,8 @@ from pulpanalytics.metrics.base import (
     Metric,
     Summaries,
 )
-from pulpanalytics.metrics.series import latest, newest_first, percent, stacked_series, xy
+from pulpanalytics.metrics.series import latest, newest_first, percent, stacked, xy
+from pulpanalytics.public import OTHER
 
 MODES = ("count", "percent")
 
@@ -31,6 +32,15 @@ def component_param(params: Mapping[str, str]) -> str:
 
 def counted(counts: dict[str, int]) -> list[dict]:
     return [{"version": v, "count": counts[v]} for v in newest_first(counts)]
+
+
+def each_component(summary: dict) -> list[dict[str, str]]:
+    # Any other name has no entry, so its versions chart is empty on this day.
+    return [{"component": c["name"]} for c in summary["components"]]
+
+
+def names_other_last(names: set[str]) -> list[str]:
+    return sorted(names - {OTHER}) + ([OTHER] if OTHER in names else [])
 
 
 class Components(Metric):
@@ -69,10 +79,17 @@ class Components(Metric):
                 title="Plugin adoption",
                 description="Share of persistent systems running each plugin on the latest day.",
                 kind="bar",
-                over_time=False,
                 percent=True,
                 x_label="Plugin",
                 build=self.adoption_chart,
+            ),
+            Chart(
+                name="plugins-over-time",
+                title="Plugin adoption over time",
+                description="Share of persistent systems running each plugin, per day.",
+                kind="line",
+                percent=True,
+                series=stacked(self.adoption, names_other_last),
             ),
             Chart(
                 name="component-versions",
@@ -82,15 +99,16 @@ class Components(Metric):
                 stacked=True,
                 parameters={**component, "mode": "count (default) or percent"},
                 required=("component",),
+                choices={"mode": MODES},
                 examples={**example, "mode": "count"},
-                build=self.versions_chart,
+                parameter_sets=each_component,
+                series=stacked(self.versions, newest_first),
             ),
             Chart(
                 name="component-xyz",
                 title="Versions on the latest day",
                 description="Persistent systems running the component, by X.Y.Z version.",
                 kind="bar",
-                over_time=False,
                 parameters=component,
                 required=("component",),
                 examples=example,
@@ -103,7 +121,6 @@ class Components(Metric):
                 description="Share of persistent systems running the component that run this "
                 "X.Y.Z version or a newer one, on the latest day.",
                 kind="bar",
-                over_time=False,
                 percent=True,
                 parameters=component,
                 required=("component",),
@@ -130,23 +147,24 @@ class Components(Metric):
         }
 
     @staticmethod
-    def versions_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+    def adoption(summary: dict, params: Mapping[str, str]) -> dict[str, float | None]:
+        whole = summary["persistent_systems"]
+        return {c["name"]: percent(c["systems"], whole) for c in summary["components"]}
+
+    @staticmethod
+    def versions(summary: dict, params: Mapping[str, str]) -> dict[str, float | None]:
         name = component_param(params)
-        mode = params.get("mode", "count")
+        mode = params.get("mode") or MODES[0]
         if mode not in MODES:
             raise ChartParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-
-        def counts(summary: dict) -> dict[str, float]:
-            component = component_of(summary, name)
-            if component is None:
-                return {}
-            if mode == "percent":
-                return {
-                    e["version"]: percent(e["count"], component["systems"]) for e in component["xy"]
-                }
-            return {e["version"]: e["count"] for e in component["xy"]}
-
-        return stacked_series(summaries, counts, newest_first)
+        component = component_of(summary, name)
+        if component is None:
+            return {}
+        if mode == "percent":
+            return {
+                e["version"]: percent(e["count"], component["systems"]) for e in component["xy"]
+            }
+        return {e["version"]: e["count"] for e in component["xy"]}
 
     @staticmethod
     def xyz_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:

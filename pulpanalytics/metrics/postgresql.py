@@ -13,7 +13,7 @@ from pulpanalytics.metrics.series import (
     postgresql_entry_label,
     postgresql_label,
     postgresql_major,
-    stacked_series,
+    stacked,
     version_key,
 )
 
@@ -52,7 +52,6 @@ class PostgresqlVersions(Metric):
                 title="PostgreSQL versions on the latest day",
                 description="Persistent systems by the PostgreSQL version they run.",
                 kind="pie",
-                over_time=False,
                 x_label="PostgreSQL version",
                 build=self.latest_chart,
             ),
@@ -62,7 +61,7 @@ class PostgresqlVersions(Metric):
                 description="Persistent systems by PostgreSQL major version.",
                 kind="line",
                 stacked=True,
-                build=self.majors_chart,
+                series=stacked(self.majors, majors_newest_first),
             ),
         ]
 
@@ -76,11 +75,8 @@ class PostgresqlVersions(Metric):
         }
 
     @staticmethod
-    def majors_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        def counts(summary: dict) -> dict[str, float]:
-            majors: dict[str, float] = defaultdict(int)
-            for entry in summary["postgresql_versions"]:
-                majors[postgresql_entry_label(entry, postgresql_major)] += entry["count"]
-            return majors
-
-        return stacked_series(summaries, counts, majors_newest_first)
+    def majors(summary: dict, params: Mapping[str, str]) -> dict[str, float]:
+        counts: dict[str, float] = defaultdict(int)
+        for entry in summary["postgresql_versions"]:
+            counts[postgresql_entry_label(entry, postgresql_major)] += entry["count"]
+        return dict(counts)

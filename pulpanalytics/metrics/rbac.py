@@ -1,13 +1,11 @@
 """How much do persistent installations use RBAC: users, groups, domains, policies, roles?"""
 
-from collections.abc import Callable, Mapping
-
 from django.db.models import BigIntegerField, Count
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import bucket_series, numbered
+from pulpanalytics.metrics.base import Chart, Day, Metric
+from pulpanalytics.metrics.series import buckets, numbered
 
 # The RBACStats fields of telemetry.proto, in their order.
 MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
@@ -43,19 +41,12 @@ class Rbac(Metric):
                 f"{measure.replace('_', ' ')}, by that number in power-of-two buckets.",
                 kind="line",
                 stacked=True,
-                build=self.buckets_chart(measure),
+                series=buckets(
+                    # measure=measure: each chart keeps its own measure, not the loop's last.
+                    lambda summary, measure=measure: numbered(
+                        (e for e in summary["rbac"] if e["measure"] == measure), "number"
+                    )
+                ),
             )
             for measure in MEASURES
         ]
-
-    @staticmethod
-    def buckets_chart(measure: str) -> Callable[[Summaries, Mapping[str, str]], ChartData]:
-        def build(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-            return bucket_series(
-                summaries,
-                lambda summary: numbered(
-                    (e for e in summary["rbac"] if e["measure"] == measure), "number"
-                ),
-            )
-
-        return build

@@ -1,16 +1,15 @@
-"""Helpers the metrics share: version order, XY, labels, buckets, series of summaries."""
+"""Helpers the metrics share: version order, XY, labels, buckets, and the usual Series."""
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from pulpanalytics.metrics.base import ChartData, Summaries
+from pulpanalytics.metrics.base import Series, Summaries
 from pulpanalytics.public import OTHER, is_other
 
-# Where the "other" bucket of a public summary (PUBLIC_MIN_COUNT) sorts: after every number.
-OTHER_BUCKET = (math.inf, OTHER)
-
 _PART_RE = re.compile(r"^[0-9]+$")
+# The low end of a power-of-two bucket's name.
+_LOW = re.compile(r"[0-9]+")
 
 
 def version_key(version: str) -> tuple:
@@ -69,35 +68,52 @@ def power_of_two_bucket(number: int) -> tuple[int, str]:
     return order, str(low) if low == high else f"{low}\u2013{high}"
 
 
-def dates(summaries: Summaries) -> list[str]:
-    return [summary["date"] for summary in summaries]
+def lines(*values: tuple[str, Callable[[dict], float | int | None]]) -> Series:
+    """Fixed datasets, one per (label, value of a summary); a day without a value gets None."""
+    labels = [label for label, _ in values]
+    return Series(
+        point=lambda summary, params: {label: value(summary) for label, value in values},
+        order=lambda found: labels,
+        missing=None,
+    )
 
 
-def time_series(
-    summaries: Summaries, lines: Iterable[tuple[str, Callable[[dict], float | int | None]]]
-) -> ChartData:
-    """One dataset per (label, value of a summary), one point per summary."""
-    return {
-        "labels": dates(summaries),
-        "datasets": [
-            {"label": label, "data": [value(summary) for summary in summaries]}
-            for label, value in lines
-        ],
-    }
-
-
-def stacked_series(
-    summaries: Summaries,
-    counts: Callable[[dict], dict[str, float]],
+def stacked(
+    counts: Callable[[dict, Mapping[str, str]], dict[str, float]],
     order: Callable[[Iterable[str]], list[str]],
-) -> ChartData:
-    """One dataset per key that occurs on any day (0 where absent), keys in `order`."""
-    per_day = [counts(summary) for summary in summaries]
-    keys = order({key for day in per_day for key in day})
-    return {
-        "labels": dates(summaries),
-        "datasets": [{"label": key, "data": [day.get(key, 0) for day in per_day]} for key in keys],
-    }
+) -> Series:
+    """One dataset per key `counts(summary, params)` gives on any day (0 where absent), keys in
+    `order`."""
+    return Series(point=counts, order=order)
+
+
+def bucket_order(buckets: Iterable[str]) -> list[str]:
+    """Power-of-two bucket names ("0", "1", "2–3", ...) by their numbers; "other" last."""
+    return sorted(buckets, key=lambda name: math.inf if name == OTHER else int(_LOW.match(name)[0]))
+
+
+def buckets(
+    entries: Callable[[dict], Iterable[tuple[int | None, int]]],
+    label: Callable[[str], str] = str,
+) -> Series:
+    """Stacked counts per power-of-two bucket of a number, e.g. systems by age or by users.
+
+    `entries(summary)` yields (number, count) pairs, number None for the "other" entry of a
+    public summary (a bucket of its own, last); `label` dresses a bucket's name ("2–3").
+    """
+
+    def point(summary: dict, params: Mapping[str, str]) -> dict[str, float]:
+        counts: dict[str, float] = {}
+        for number, count in entries(summary):
+            name = OTHER if number is None else power_of_two_bucket(number)[1]
+            counts[name] = counts.get(name, 0) + count
+        return counts
+
+    return Series(
+        point=point,
+        order=bucket_order,
+        label=lambda name: name if name == OTHER else label(name),
+    )
 
 
 def percent(part: float, whole: float) -> float | None:
@@ -112,33 +128,3 @@ def numbered(entries: Iterable[dict], key: str) -> Iterator[tuple[int | None, in
     """(number, count) of each entry of a list keyed by a number; None for the "other" entry."""
     for entry in entries:
         yield None if is_other(entry) else entry[key], entry["count"]
-
-
-def bucket_series(
-    summaries: Summaries,
-    entries: Callable[[dict], Iterable[tuple[int | None, int]]],
-    label: Callable[[str], str] = str,
-) -> ChartData:
-    """Stacked counts per power-of-two bucket of a number, e.g. systems by age or by users.
-
-    `entries(summary)` yields (number, count) pairs, number None for the "other" entry of a
-    public summary (a bucket of its own, last); `label` dresses a bucket label ("2-3").
-    """
-    per_day = []
-    for summary in summaries:
-        buckets: dict[tuple[float, str], int] = {}
-        for number, count in entries(summary):
-            bucket = OTHER_BUCKET if number is None else power_of_two_bucket(number)
-            buckets[bucket] = buckets.get(bucket, 0) + count
-        per_day.append(buckets)
-    keys = sorted({key for day in per_day for key in day})
-    return {
-        "labels": dates(summaries),
-        "datasets": [
-            {
-                "label": OTHER if (order, text) == OTHER_BUCKET else label(text),
-                "data": [day.get((order, text), 0) for day in per_day],
-            }
-            for order, text in keys
-        ],
-    }

@@ -1,11 +1,9 @@
 """How many installations report each day, how many are new, and how many stay?"""
 
-from collections.abc import Mapping
-
 from django.db.models import Count, Q
 
-from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import time_series
+from pulpanalytics.metrics.base import Chart, Day, Metric
+from pulpanalytics.metrics.series import lines
 
 
 class Systems(Metric):
@@ -27,17 +25,10 @@ class Systems(Metric):
                 description="Installations that reported each day: all, new that day, and "
                 "persistent (seen on an earlier day too).",
                 kind="line",
-                build=self.systems_chart,
+                series=lines(
+                    ("All systems", lambda s: s["systems"]),
+                    ("New systems", lambda s: s["new_systems"]),
+                    ("Persistent systems", lambda s: s["persistent_systems"]),
+                ),
             )
         ]
-
-    @staticmethod
-    def systems_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        return time_series(
-            summaries,
-            [
-                ("All systems", lambda s: s["systems"]),
-                ("New systems", lambda s: s["new_systems"]),
-                ("Persistent systems", lambda s: s["persistent_systems"]),
-            ],
-        )

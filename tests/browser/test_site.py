@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.usefixture
 
 PAGES = {
     "/": {"chart-systems": 45, "chart-plugins": 5},
-    "/plugins/": {"chart-plugins": 5},
+    "/plugins/": {"chart-plugins": 5, "chart-plugins-over-time": 45},
     "/plugins/core/": {
         "chart-component-versions": 45,
         "chart-component-xyz": 3,

@@ -3,7 +3,9 @@
 import pytest
 
 from pulpanalytics.metrics.series import (
-    bucket_series,
+    bucket_order,
+    buckets,
+    lines,
     newest_first,
     postgresql_label,
     postgresql_major,
@@ -77,14 +79,35 @@ def test_power_of_two_buckets(number, bucket):
 
 def test_bucket_series_stacks_counts_per_bucket_and_fills_zeros():
     summaries = [
-        {"date": "2026-03-01", "n": [(0, 2), (5, 1), (6, 3)]},
-        {"date": "2026-03-02", "n": [(1, 4)]},
+        {"date": "2026-03-01", "n": [(0, 2), (5, 1), (6, 3), (None, 7)]},
+        {"date": "2026-03-02", "n": [(1, 4), (1100, 1)]},
     ]
-    assert bucket_series(summaries, lambda s: s["n"]) == {
+    series = buckets(lambda s: s["n"], lambda name: f"{name} days")
+    assert series.point(summaries[0], {}) == {"0": 2, "4\u20137": 4, "other": 7}
+    assert series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
-            {"label": "0", "data": [2, 0]},
-            {"label": "1", "data": [0, 4]},
-            {"label": "4\u20137", "data": [4, 0]},
+            {"label": "0 days", "data": [2, 0]},
+            {"label": "1 days", "data": [0, 4]},
+            {"label": "4\u20137 days", "data": [4, 0]},
+            {"label": "1024\u20132047 days", "data": [0, 1]},
+            {"label": "other", "data": [7, 0]},
         ],
     }
+
+
+def test_buckets_sort_by_their_numbers_with_other_last():
+    names = ["other", "1024\u20132047", "2\u20133", "0", "128\u2013255", "1"]
+    assert bucket_order(names) == ["0", "1", "2\u20133", "128\u2013255", "1024\u20132047", "other"]
+
+
+def test_lines_keep_their_datasets_and_order_even_without_days():
+    series = lines(("All", lambda s: s["a"]), ("Half", lambda s: s.get("h")))
+    assert series.build([], {}) == {
+        "labels": [],
+        "datasets": [{"label": "All", "data": []}, {"label": "Half", "data": []}],
+    }
+    assert series.build([{"date": "2026-03-01", "a": 3}], {})["datasets"] == [
+        {"label": "All", "data": [3]},
+        {"label": "Half", "data": [None]},
+    ]
