@@ -2,10 +2,11 @@
 
 import logging
 from collections.abc import Callable
+from functools import cache
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from pulpanalytics.limits import LOGIN_FAILURES, client_address, too_many
 
@@ -48,6 +49,13 @@ class DatabaseUnavailableMiddleware:
         return service_unavailable()
 
 
+@cache
+def admin_login_path() -> str:
+    """The admin login's path as request.path_info holds it (without the script prefix); made
+    once, as the URLs are fixed for the life of the process and every report is a POST."""
+    return "/" + reverse("admin:login").removeprefix(get_script_prefix())
+
+
 class AdminLoginThrottleMiddleware:
     """Django has no login throttling: refuse an address's admin logins after repeated failures.
 
@@ -60,7 +68,7 @@ class AdminLoginThrottleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "POST" or request.path_info != reverse("admin:login"):
+        if request.method != "POST" or request.path_info != admin_login_path():
             return self.get_response(request)
         client = client_address(request)
         if wait := LOGIN_FAILURES.wait(client):

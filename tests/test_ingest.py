@@ -6,10 +6,14 @@ import pytest
 import time_machine
 from django.db import connection
 from django.db.utils import IntegrityError
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from pulpanalytics import ingest
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import hash_system_id
+from pulpanalytics.telemetry_pb2 import Telemetry
 from tests.conftest import build_telemetry
 
 pytestmark = pytest.mark.django_db
@@ -402,3 +406,34 @@ def test_ingest_answers_503_when_the_database_is_down(post_report, telemetry, da
     response = post_report(telemetry(SYSTEM))
     assert_text(response, 503, "service unavailable, try later")
     assert response["Retry-After"] == "60"
+
+
+def _every_field_set(message: Message, number: int = 7) -> Message:
+    """Set every field of a message (recursively) to a value: `number`, text or a sub-message."""
+    for field in message.DESCRIPTOR.fields:
+        if field.message_type is not None:
+            target = getattr(message, field.name)
+            sub = target.add() if field.is_repeated else target
+            _every_field_set(sub, number + 1)
+        elif field.type == FieldDescriptor.TYPE_STRING:
+            value = f"{field.name}-{number}"
+            if field.is_repeated:
+                getattr(message, field.name).append(value)
+            else:
+                setattr(message, field.name, value)
+        elif field.is_repeated:
+            getattr(message, field.name).append(number)
+        else:
+            setattr(message, field.name, number)
+    return message
+
+
+def test_stored_numbers_are_what_protobuf_json_gives_for_every_telemetry_field():
+    # report_data() reads the fields itself, faster than json_format; a field of a type it would
+    # store otherwise (bytes, enums, 64-bit numbers) fails here when added to telemetry.proto.
+    report = _every_field_set(Telemetry())
+    expected = json_format.MessageToDict(report, preserving_proto_field_name=True)
+    del expected["system_id"], expected["components"]
+    assert ingest.report_data(report) == expected
+    assert expected["rbac_stats"]["custom_roles"] == 8
+    assert expected["postgresql_version"] == 7
