@@ -57,7 +57,7 @@ def points_of(summary: dict) -> list[tuple[str, str, Point]]:
     """(chart name, parameters key, point) of every point a stored summary has."""
     public = public_summary(summary, min_count=min_count())
     return [
-        (chart.name, chart.params_key(params), chart.series.point(public, params))
+        (chart.name, chart.params_key(params), chart.series.point_of(public, params))
         for chart in metrics.charts().values()
         if chart.series is not None
         for params in chart.every_parameter_set(public)
@@ -125,7 +125,7 @@ def series_points(
         smallest = min_count()
         for day, text in days.exclude(points_revision=current).values_list("date", "json"):
             public = public_summary(json.loads(text), min_count=smallest)
-            computed[day] = chart.series.point(public, params)
+            computed[day] = chart.series.point_of(public, params)
     points = []
     for day, _ in listed:
         if day in computed:

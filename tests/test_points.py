@@ -151,3 +151,14 @@ def test_the_revision_changes_with_public_min_count(settings):
     settings.PUBLIC_MIN_COUNT = 5
     assert points.revision() != first
     assert points.revision().endswith("-5")
+
+
+def test_a_day_summarized_before_a_metric_existed_has_empty_points_of_its_charts():
+    chart = charts()["online-workers"]
+    older = {"date": "2026-01-01", "systems": 3, "components": []}  # no online_workers key
+    assert chart.series.point_of(older, {}) == {}
+    assert chart.build([older], {})["datasets"] == [
+        {"label": "Processes (average)", "data": [None]},
+        {"label": "Hosts (average)", "data": [None]},
+    ]
+    assert charts()["component-versions"].every_parameter_set({"date": "2026-01-01"}) == []

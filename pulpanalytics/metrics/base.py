@@ -79,10 +79,18 @@ class Series:
             ],
         }
 
+    def point_of(self, summary: dict, params: Mapping[str, str]) -> Point:
+        """The day's point; empty for a summary made before the chart's metric existed, which
+        lacks its keys (the chart has no value that day)."""
+        try:
+            return self.point(summary, params)
+        except KeyError:
+            return {}
+
     def build(self, summaries: Summaries, params: Mapping[str, str]) -> ChartData:
         return self.join(
             [summary["date"] for summary in summaries],
-            [self.point(summary, params) for summary in summaries],
+            [self.point_of(summary, params) for summary in summaries],
         )
 
 
@@ -153,7 +161,10 @@ class Chart:
 
     def every_parameter_set(self, summary: dict) -> list[dict[str, str]]:
         """parameter_sets(summary), each with every combination of the choices."""
-        sets = self.parameter_sets(summary)
+        try:
+            sets = self.parameter_sets(summary)
+        except KeyError:  # a summary made before the chart's metric existed
+            sets = []
         for name, values in self.choices.items():
             sets = [{**params, name: value} for params in sets for value in values]
         return sets
