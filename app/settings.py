@@ -359,11 +359,13 @@ elif CACHE_BACKEND:
         " or Redis with REDIS_URL)"
     )
 # Chart data is immutable for a version of the summaries it was built from (its cache key), so
-# each worker keeps its own copy in memory: a warm chart costs no database round trip.
+# each worker keeps its own copy in memory: a warm chart costs one small query. An entry is at
+# most a few hundred KB (three years of a chart; larger summary lists are not kept), so 300 of
+# them stay within a worker's share of the Deployment's memory limit.
 CACHES["charts"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "pulpanalytics-charts",
-    "OPTIONS": {"MAX_ENTRIES": 1000},
+    "OPTIONS": {"MAX_ENTRIES": 300},
 }
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 3600, minimum=1)
 REPORT_RATE_LIMIT = env_int("REPORT_RATE_LIMIT", 10000)

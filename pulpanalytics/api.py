@@ -3,9 +3,9 @@ chart data, and the OpenAPI document; every answer with cache validators."""
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
@@ -19,6 +19,8 @@ from pulpanalytics.public import min_count, public_summary
 
 # Summaries change at most once a day (after the nightly run); an hour keeps pages fresh enough.
 CACHE_SECONDS = 3600
+# A summary list up to this size is kept with the chart data (a month of summaries is ~1.4 MB).
+LARGEST_CACHED_LIST = 4_000_000
 
 
 class BadParameter(ValueError):
@@ -44,15 +46,6 @@ def date_range(request: HttpRequest) -> tuple[date | None, date | None]:
     return start, end
 
 
-def summaries_in(start: date | None, end: date | None) -> QuerySet[DailySummary]:
-    queryset = DailySummary.objects.order_by("date")
-    if start:
-        queryset = queryset.filter(date__gte=start)
-    if end:
-        queryset = queryset.filter(date__lte=end)
-    return queryset
-
-
 def cached_response(
     request: HttpRequest,
     body: str,
@@ -63,7 +56,7 @@ def cached_response(
 ) -> HttpResponse:
     """The body with ETag (its hash, unless given), Last-Modified and Cache-Control, or 304
     when the client has it."""
-    etag = etag or '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    etag = etag or with_etag(body)[1]
     timestamp = int(last_modified.timestamp()) if last_modified else None
     response = get_conditional_response(request, etag=etag, last_modified=timestamp)
     if response is None:
@@ -82,14 +75,15 @@ def summary_list(request: HttpRequest) -> HttpResponse:
         start, end = date_range(request)
     except BadParameter as bad:
         return error(400, str(bad))
-    if min_count() > 1:
-        body, latest = public_summary_list(start, end)
-        return cached_response(request, body, last_modified=latest)
-    rows = list(summaries_in(start, end).values_list("json", "computed_at"))
-    # Nothing to fold: the stored JSON is served verbatim, no parsing, no re-encoding.
-    body = '{"summaries":[' + ",".join(text for text, _ in rows) + "]}"
-    latest = max((computed for _, computed in rows), default=None)
-    return cached_response(request, body, last_modified=latest)
+    window = chart_data.WindowSummaries(Window(start, end, "custom"))
+    body, etag = chart_data.cached(
+        ["summary-list", window.version],
+        lambda: with_etag(summary_list_body(window)),
+        # Years of summaries are megabytes: kept only while small, so that ranges picked at
+        # will cannot fill a worker's memory.
+        keep=lambda found: len(found[0]) <= LARGEST_CACHED_LIST,
+    )
+    return cached_response(request, body, last_modified=window.last_computed, etag=etag)
 
 
 def _dumps(summary: dict) -> str:
@@ -97,15 +91,18 @@ def _dumps(summary: dict) -> str:
     return json.dumps(summary, separators=(",", ":"))
 
 
-def public_summary_list(start: date | None, end: date | None) -> tuple[str, datetime | None]:
-    """The body of the summary list with small counts folded, built once per version of the
-    summaries in the range, and their latest computed_at."""
-    window = chart_data.WindowSummaries(Window(start, end, "custom"))
+def summary_list_body(window: chart_data.WindowSummaries) -> str:
+    """The summaries of the window as the public may see them, as one JSON document."""
+    if min_count() > 1:
+        texts: Iterable[str] = (_dumps(s) for s in window.summaries)
+    else:
+        # Nothing to fold: the stored JSON is served verbatim, no parsing, no re-encoding.
+        texts = window.queryset().values_list("json", flat=True)
+    return '{"summaries":[' + ",".join(texts) + "]}"
 
-    def build() -> str:
-        return '{"summaries":[' + ",".join(_dumps(s) for s in window.summaries) + "]}"
 
-    return chart_data.cached(["summary-list", window.version], build), window.last_computed
+def with_etag(body: str) -> tuple[str, str]:
+    return body, '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
 
 
 def public_summary_json(summary: DailySummary) -> str:

@@ -142,8 +142,11 @@ class WindowSummaries:
         return [public_summary(json.loads(text), min_count=min_count())]
 
 
-def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
-    """compute(), or what an identical call stored; `parts` name the value and its version."""
+def cached(
+    parts: list[Any], compute: Callable[[], Any], *, keep: Callable[[Any], bool] = lambda _: True
+) -> Any:
+    """compute(), or what an identical call stored; `parts` name the value and its version.
+    A value `keep` refuses is not stored."""
     # The same summaries make other public data under another PUBLIC_MIN_COUNT.
     text = json.dumps([CACHE_FORMAT, min_count(), *parts], sort_keys=True, default=str)
     key = "pulpanalytics:" + hashlib.sha256(text.encode()).hexdigest()
@@ -151,7 +154,8 @@ def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, CACHE_SECONDS)
+        if keep(value):
+            cache.set(key, value, CACHE_SECONDS)
     return value
 
 
