@@ -18,8 +18,10 @@ def iso_date(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Summarize every finished UTC day that has no summary yet (oldest first, gaps too, "
-        "one transaction per day), then prune raw rows older than RAW_RETENTION_DAYS whose day "
-        "is summarized. Meant for a nightly cron job after midnight UTC; safe to re-run."
+        "one transaction per day, each with its chart points), remake the chart points that "
+        "other code or another PUBLIC_MIN_COUNT made, then prune raw rows older than "
+        "RAW_RETENTION_DAYS whose day is summarized. Meant for a nightly cron job after "
+        "midnight UTC, and once after a release; safe to re-run."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
