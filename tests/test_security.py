@@ -334,7 +334,7 @@ def test_production_defaults_of_the_security_block():
             "charts": {
                 "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                 "LOCATION": "pulpanalytics-charts",
-                "OPTIONS": {"MAX_ENTRIES": 1000},
+                "OPTIONS": {"MAX_ENTRIES": 300},
             },
         },
         "REPORT_RATE_LIMIT": 10000,
@@ -373,7 +373,7 @@ def test_a_trusted_proxy_redis_and_connection_variables_are_read():
         "charts": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "pulpanalytics-charts",
-            "OPTIONS": {"MAX_ENTRIES": 1000},
+            "OPTIONS": {"MAX_ENTRIES": 300},
         },
     }
     database = values["DATABASES"]["default"]
