@@ -10,6 +10,7 @@ PRUNE_BATCH_SIZE reports per transaction.
 """
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from pulpanalytics.summary_pb2 import Summary
 
 # Any constant shared by every summarize process of this database (pg_try_advisory_lock key).
 ADVISORY_LOCK_KEY = 0x5A17_A7A1
+# The longest rest of the prune between two batches (it rests as long as a batch took).
+PRUNE_MAX_PAUSE_SECONDS = 1.0
 
 
 class SummarizeError(Exception):
@@ -124,6 +127,8 @@ def prune_day(day: date, *, batch_size: int | None = None) -> int:
     One transaction for a whole day would hold a million rows' locks and WAL until its commit;
     short batches let ingest go on meanwhile. A run killed between batches leaves whole reports
     (components and all), and the next run, finding the day still prunable, deletes the rest.
+    Between batches the prune rests as long as the batch took (at most PRUNE_MAX_PAUSE_SECONDS):
+    it is background work, so it takes at most about half a core of the database from ingest.
     """
     size = batch_size or settings.PRUNE_BATCH_SIZE
     rows = Report.objects.filter(day=day)
@@ -133,8 +138,11 @@ def prune_day(day: date, *, batch_size: int | None = None) -> int:
     start = rows.aggregate(first=Min("id"))["first"]
     while start is not None:
         end = start + size  # ids are unique: at most `size` reports in [start, end)
+        began = time.monotonic()
         deleted += _prune_batch(day, start=start, end=end)
         start = rows.filter(id__gte=end, id__lte=last).aggregate(first=Min("id"))["first"]
+        if start is not None:
+            time.sleep(min(time.monotonic() - began, PRUNE_MAX_PAUSE_SECONDS))
     return deleted
 
 
