@@ -171,6 +171,8 @@ def floor_seconds(url: str, days: list[date], repeats: int) -> float:
 def clear_summaries(url: str) -> None:
     connection = psycopg2.connect(url)
     with connection, connection.cursor() as cursor:
+        # Their chart points first: Django cascades in Python, the database does not.
+        cursor.execute("DELETE FROM pulpanalytics_chartpoint")
         cursor.execute("DELETE FROM pulpanalytics_dailysummary")
     connection.close()
 
