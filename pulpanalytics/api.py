@@ -106,14 +106,19 @@ def with_etag(body: str) -> tuple[str, str]:
 
 
 def public_summary_json(summary: DailySummary) -> str:
-    """One stored summary as the public may see it; folded once per version of it."""
+    """One stored summary as the public may see it."""
     smallest = min_count()
     if smallest <= 1:
         return summary.json
-    return chart_data.cached(
-        ["summary", summary.date, summary.computed_at],
-        lambda: _dumps(public_summary(json.loads(summary.json), min_count=smallest)),
-    )
+    return _dumps(public_summary(json.loads(summary.json), min_count=smallest))
+
+
+def summary_answer(day: date) -> tuple[str, str, datetime] | None:
+    """(body, ETag, computed_at) of the day's summary, or None when it has none."""
+    summary = DailySummary.objects.filter(date=day).first()
+    if summary is None:
+        return None
+    return *with_etag(public_summary_json(summary)), summary.computed_at
 
 
 @require_GET
@@ -123,11 +128,12 @@ def summary_detail(request: HttpRequest, day: str) -> HttpResponse:
         wanted = parse_day(day, "the date")
     except BadParameter as bad:
         return error(400, str(bad))
-    summary = DailySummary.objects.filter(date=wanted).first()
-    if summary is None:
+    version = chart_data.summaries_state().version
+    found = chart_data.cached(["summary", wanted, version], lambda: summary_answer(wanted))
+    if found is None:
         return error(404, f"no summary for {wanted}")
-    body = public_summary_json(summary)
-    return cached_response(request, body, last_modified=summary.computed_at)
+    body, etag, computed_at = found
+    return cached_response(request, body, last_modified=computed_at, etag=etag)
 
 
 @require_GET
