@@ -66,7 +66,8 @@ def site_section(results: dict) -> list[str]:
         f"{results.get('points_seconds', 0):.1f} s, as it would after a deploy that changed the "
         "charts), served by gunicorn (production config, one worker, built static "
         "files), one HTTP connection per request; cold = the first request of a fresh worker "
-        "(the chart cache lives in each worker's memory), warm = the same request repeated.",
+        "(the chart cache lives in each worker's memory), the median of three samples taken in "
+        "three rounds over every path; warm = the same request repeated.",
         "",
         "| path | cold ms | warm p50 ms | warm p99 ms | bytes |",
         "| --- | ---: | ---: | ---: | ---: |",

@@ -298,30 +298,35 @@ def fresh_worker(port: int, server: subprocess.Popen) -> None:
 def time_paths(
     port: int, server: subprocess.Popen, summaries: list[dict], cold: int, warm: int
 ) -> list[dict]:
-    rows = []
-    for path in paths(port, summaries):
-        cold_times: list[float] = []
-        for _ in range(cold):
+    """Each path's cold median and warm p50/p99. The cold samples go round the paths `cold`
+    times rather than path by path, so that a few seconds of something else on this shared
+    machine spoil at most one sample of a path, and the median drops it."""
+    every = paths(port, summaries)
+    cold_times: dict[str, list[float]] = {path: [] for path in every}
+    sizes: dict[str, int] = {}
+    for _ in range(cold):
+        for path in every:
             fresh_worker(port, server)
-            status, size, seconds = get(port, path)
+            status, sizes[path], seconds = get(port, path)
             assert status == 200, (path, status)
-            cold_times.append(seconds)
+            cold_times[path].append(seconds)
+    rows = []
+    for path in every:
         warm_times = [get(port, path)[2] for _ in range(warm)]
         rows.append(
             {
                 "path": path,
-                "bytes": size,
-                "cold_ms": median(cold_times) * 1000,
-                "cold_samples_ms": [round(t * 1000, 1) for t in cold_times],
+                "bytes": sizes[path],
+                "cold_ms": median(cold_times[path]) * 1000,
+                "cold_samples_ms": [round(t * 1000, 1) for t in cold_times[path]],
                 "warm_p50_ms": percentile(warm_times, 0.5) * 1000,
                 "warm_p99_ms": percentile(warm_times, 0.99) * 1000,
             }
         )
         print(
             f"{path:<75} cold {rows[-1]['cold_ms']:7.1f} ms {rows[-1]['cold_samples_ms']} "
-            "warm p50 "
-            f"{rows[-1]['warm_p50_ms']:6.2f} p99 {rows[-1]['warm_p99_ms']:6.2f} ms  "
-            f"{size:>9,} B",
+            f"warm p50 {rows[-1]['warm_p50_ms']:6.2f} p99 {rows[-1]['warm_p99_ms']:6.2f} ms  "
+            f"{sizes[path]:>9,} B",
             flush=True,
         )
     return rows
