@@ -142,7 +142,7 @@ def machine() -> dict[str, str]:
     }
 
 
-def write_results(path: str | None, name: str, results: dict) -> None:
+def write_results(path: str | None, name: str, results: object) -> None:
     """Merge this script's results into a JSON file (make bench collects them)."""
     if not path:
         return
