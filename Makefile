@@ -74,7 +74,7 @@ format: venv
 screenshots: venv
 	$(BIN)/python -m pytest tests/browser/test_screenshots.py --screenshots=docs/screenshots
 
-# PostgreSQL on 127.0.0.1:5432 (throw-away databases); about 10 minutes on 2 cores.
+# PostgreSQL on 127.0.0.1:5432 (throw-away databases); about 7 minutes on 2 cores.
 bench: venv
 	$(BIN)/python bench/run.py
 
