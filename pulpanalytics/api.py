@@ -1,7 +1,6 @@
 """The data API: daily summaries (as stored, or folded for the public when PUBLIC_MIN_COUNT > 1),
 chart data, and the OpenAPI document; every answer with cache validators."""
 
-import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -56,7 +55,7 @@ def cached_response(
 ) -> HttpResponse:
     """The body with ETag (its hash, unless given), Last-Modified and Cache-Control, or 304
     when the client has it."""
-    etag = etag or with_etag(body)[1]
+    etag = etag or chart_data.etag_of(body)
     timestamp = int(last_modified.timestamp()) if last_modified else None
     response = get_conditional_response(request, etag=etag, last_modified=timestamp)
     if response is None:
@@ -102,7 +101,7 @@ def summary_list_body(window: chart_data.WindowSummaries) -> str:
 
 
 def with_etag(body: str) -> tuple[str, str]:
-    return body, '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    return body, chart_data.etag_of(body)
 
 
 def public_summary_json(summary: DailySummary) -> str:

@@ -31,6 +31,7 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
+from pulpanalytics.days import as_date
 from pulpanalytics.metrics.base import Chart, ChartData
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import OTHER, min_count, public_summary
@@ -84,13 +85,11 @@ def summaries_state() -> SummariesState:
         cursor.execute(STATE_SQL)
         first, latest, count, computed = cursor.fetchone()
     return SummariesState(
-        first=_as_date(first), latest=_as_date(latest), count=count, computed=_as_moment(computed)
+        first=as_date(first) if first else None,
+        latest=as_date(latest) if latest else None,
+        count=count,
+        computed=_as_moment(computed),
     )
-
-
-def _as_date(value: date | str | None) -> date | None:
-    # SQLite answers raw queries with text.
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _as_moment(value: datetime | str | None) -> datetime | None:
@@ -159,6 +158,16 @@ def cached(
     return value
 
 
+def etag_of(body: str) -> str:
+    """The ETag of a response body: a hash of its text, quoted."""
+    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+
+
+def used_granularity(chart: Chart, granularity: str) -> str:
+    """The granularity a chart is made with: charts of the latest day ignore it."""
+    return granularity if chart.over_time else "day"
+
+
 def build_chart(
     chart: Chart, *, params: dict[str, str], granularity: str, window: WindowSummaries
 ) -> ChartData:
@@ -177,9 +186,8 @@ def chart_data(
 
     Charts that describe one day ignore the granularity. Raises the chart's ChartParameterError.
     """
-    used_granularity = granularity if chart.over_time else "day"
     return cached(
-        ["chart", chart.name, params, used_granularity, window.version],
+        ["chart", chart.name, params, used_granularity(chart, granularity), window.version],
         lambda: build_chart(chart, params=params, granularity=granularity, window=window),
     )
 
@@ -259,17 +267,17 @@ def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
     def build() -> tuple[str, str, str]:
         data = chart_data(chart, params=params, granularity=granularity, window=window)
         body, content_type = encode(chart, data, output=output, granularity=granularity)
-        return body, content_type, hashlib.sha256(body.encode()).hexdigest()[:32]
+        return body, content_type, etag_of(body)
 
     # The encoded body is cached too: a warm answer is one query and no encoding.
-    used_granularity = granularity if chart.over_time else "day"
-    body, content_type, digest = cached(
-        ["answer", chart.name, params, used_granularity, output, window.version], build
+    used = used_granularity(chart, granularity)
+    body, content_type, etag = cached(
+        ["answer", chart.name, params, used, output, window.version], build
     )
     return Answer(
         body=body,
         content_type=content_type,
         last_modified=window.last_computed,
         filename=f"{chart.name}.{output}",
-        etag=f'"{digest}"',
+        etag=etag,
     )

@@ -10,6 +10,11 @@ def utc_date(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
+def as_date(value: date | str) -> date:
+    """A date as a raw database cursor gives it: a date, or text from SQLite."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def parse_day(value: str) -> date | None:
     """YYYY-MM-DD exactly (not the other forms date.fromisoformat accepts), or None."""
     if not _ISO_DAY_RE.match(value):

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from google.protobuf.message import DecodeError, Message
 
-from pulpanalytics.days import utc_date
+from pulpanalytics.days import as_date, utc_date
 from pulpanalytics.limits import ClientLimit
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
@@ -170,11 +170,6 @@ def fields_set(message: Message) -> dict:
     return found
 
 
-def _as_date(value: date | str) -> date:
-    # Raw cursors give SQLite dates as text.
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def insert_components(
     cursor: CursorWrapper,
     report_id: int,
@@ -205,7 +200,7 @@ def store_report(
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_SYSTEM_SQL, [hash_system_id(report.system_id), day, day])
         system_pk, first_seen = cursor.fetchone()
-        age_days = max((day - _as_date(first_seen)).days, 0)
+        age_days = max((day - as_date(first_seen)).days, 0)
         cursor.execute(
             INSERT_REPORT_SQL, [system_pk, day, age_days, json.dumps(report_data(report))]
         )

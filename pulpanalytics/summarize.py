@@ -49,19 +49,17 @@ class RunReport:
     def last_line(self) -> str:
         if self.locked_out:
             return "Another summarize run holds the lock; nothing done"
-        days, remade = _counted(len(self.summarized), "day"), self.remade_points_days
-        systems = _counted(self.pruned_reports, "raw system")
+        summarized, remade, pruned = (
+            ("Dry run: would summarize", "would remake", "would prune")
+            if self.dry_run
+            else ("Summarized", "remade", "pruned")
+        )
+        parts = [f"{summarized} {_counted(len(self.summarized), 'day')}"]
         # Points are remade only after a deploy that changed their code or PUBLIC_MIN_COUNT.
-        if self.dry_run:
-            parts = [f"Dry run: would summarize {days}"]
-            if remade:
-                parts.append(f"would remake the chart points of {_counted(remade, 'day')}")
-            parts.append(f"would prune {systems}")
-        else:
-            parts = [f"Summarized {days}"]
-            if remade:
-                parts.append(f"remade the chart points of {_counted(remade, 'day')}")
-            parts.append(f"pruned {systems}")
+        if self.remade_points_days:
+            days = _counted(self.remade_points_days, "day")
+            parts.append(f"{remade} the chart points of {days}")
+        parts.append(f"{pruned} {_counted(self.pruned_reports, 'raw system')}")
         return "; ".join(parts)
 
 
