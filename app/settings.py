@@ -141,6 +141,12 @@ MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 65536, minimum=1)
 SUMMARIZE_GRACE_MINUTES = env_int("SUMMARIZE_GRACE_MINUTES", 10)
 # Public pages and API fold any count below this into "other" (1: show every count as stored).
 PUBLIC_MIN_COUNT = env_int("PUBLIC_MIN_COUNT", 1, minimum=1)
+# A count in a report above this (processes, hosts, users, ...) is stored but left out of the
+# statistics, as if not sent: one installation cannot move a public average on its own.
+PLAUSIBLE_MAX_COUNT = env_int("PLAUSIBLE_MAX_COUNT", 100000)
+# A component name run by fewer persistent systems than this on a day is counted in the day's
+# "other" entry, not by name: made-up names cannot fill a summary, a chart or a page.
+PLUGIN_MIN_SYSTEMS = env_int("PLUGIN_MIN_SYSTEMS", 2, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -359,13 +365,12 @@ elif CACHE_BACKEND:
         " or Redis with REDIS_URL)"
     )
 # Chart data is immutable for a version of the summaries it was built from (its cache key), so
-# each worker keeps its own copy in memory: a warm chart costs one small query. An entry is at
-# most a few hundred KB (three years of a chart; larger summary lists are not kept), so 300 of
-# them stay within a worker's share of the Deployment's memory limit.
+# each worker keeps its own copy in memory: a warm chart costs one small query. The cache is
+# bounded in bytes, not entries (one entry may be a small chart or a list of megabytes), so that
+# ranges picked at will cannot grow a worker past its share of the Deployment's memory limit.
 CACHES["charts"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "pulpanalytics-charts",
-    "OPTIONS": {"MAX_ENTRIES": 300},
+    "BACKEND": "pulpanalytics.memory_cache.BoundedMemoryCache",
+    "OPTIONS": {"MAX_BYTES": env_int("CHART_CACHE_MAX_BYTES", 32 * 1024 * 1024, minimum=1)},
 }
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 3600, minimum=1)
 REPORT_RATE_LIMIT = env_int("REPORT_RATE_LIMIT", 10000)

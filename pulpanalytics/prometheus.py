@@ -46,8 +46,19 @@ for _outcome, _reason in (("stored", ""), ("duplicate", ""), ("ignored", "dev"))
     REPORTS.labels(outcome=_outcome, reason=_reason)
 
 
-def count_report(*, outcome: str, reason: str) -> None:
+IMPLAUSIBLE = Counter(
+    "pulpanalytics_implausible_values",
+    "Values of stored reports left out of the statistics (a count above PLAUSIBLE_MAX_COUNT, a "
+    "postgresql_version that is no server_version_num), by field.",
+    ["field"],
+    registry=_COUNTERS,
+)
+
+
+def count_report(*, outcome: str, reason: str, implausible: tuple[str, ...] = ()) -> None:
     REPORTS.labels(outcome=outcome, reason=reason).inc()
+    for field in implausible:
+        IMPLAUSIBLE.labels(field=field).inc()
 
 
 def exposition() -> bytes:

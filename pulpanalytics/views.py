@@ -60,7 +60,7 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     )
     if outcome.kind == "limited":
         return _limited(outcome.retry_after, outcome.message, outcome.reason)
-    count_report(outcome=outcome.kind, reason=outcome.reason)
+    count_report(outcome=outcome.kind, reason=outcome.reason, implausible=outcome.implausible)
     if outcome.kind != "stored":
         logger.info(
             "report %s: %s",

@@ -16,6 +16,7 @@ from pulpanalytics.metrics.series import (
     stacked,
     version_key,
 )
+from pulpanalytics.plausible import is_server_version_num
 
 
 def majors_newest_first(labels: Iterable[str]) -> list[str]:
@@ -39,10 +40,17 @@ class PostgresqlVersions(Metric):
             day.persistent_reports.annotate(version=version)
             .values("version")
             .annotate(count=Count("id"))
-            .order_by("-version")
         )
+        # A number that is no server_version_num counts as not sent: unknown (plausible.py).
+        counts: dict[int, int] = defaultdict(int)
+        for row in rows.order_by():
+            known = row["version"] if is_server_version_num(row["version"]) else 0
+            counts[known] += row["count"]
         return {
-            "postgresql_versions": [{"version": r["version"], "count": r["count"]} for r in rows]
+            "postgresql_versions": [
+                {"version": version, "count": counts[version]}
+                for version in sorted(counts, reverse=True)
+            ]
         }
 
     def charts(self) -> list[Chart]:

@@ -6,6 +6,7 @@ from django.db.models.functions import Cast
 
 from pulpanalytics.metrics.base import Chart, Day, Metric
 from pulpanalytics.metrics.series import buckets, numbered
+from pulpanalytics.plausible import max_count
 
 # The RBACStats fields of telemetry.proto, in their order.
 MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
@@ -22,7 +23,8 @@ class Rbac(Metric):
                 day.persistent_reports.annotate(
                     number=Cast(KT(f"data__rbac_stats__{measure}"), BigIntegerField())
                 )
-                .filter(number__isnull=False)
+                # A number above PLAUSIBLE_MAX_COUNT counts as not sent (plausible.py).
+                .filter(number__isnull=False, number__lte=max_count())
                 .values("number")
                 .annotate(count=Count("id"))
                 .order_by("number")
