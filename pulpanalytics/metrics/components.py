@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db.models import Count
 
 from pulpanalytics.metrics.base import (
@@ -14,13 +15,24 @@ from pulpanalytics.metrics.base import (
     Summaries,
 )
 from pulpanalytics.metrics.series import latest, newest_first, percent, stacked, xy
-from pulpanalytics.public import OTHER
+from pulpanalytics.plausible import is_plugin_label
+from pulpanalytics.public import OTHER, is_other
 
 MODES = ("count", "percent")
 
 
 def component_of(summary: dict, name: str) -> dict | None:
-    return next((c for c in summary["components"] if c["name"] == name), None)
+    """The summary's entry of a component. Storing a day's points asks this for each of its
+    components in turn, so the last summary's entries stay indexed by name: linear, not
+    quadratic, in the number of components."""
+    components = summary["components"]
+    if _last_indexed[0] is not components:
+        _last_indexed[:] = [components, {c["name"]: c for c in components}]
+    return _last_indexed[1].get(name)
+
+
+# [the components list last indexed, its index by name]; the list is held so its id stays its own.
+_last_indexed: list = [None, {}]
 
 
 def component_param(params: Mapping[str, str]) -> str:
@@ -36,7 +48,7 @@ def counted(counts: dict[str, int]) -> list[dict]:
 
 def each_component(summary: dict) -> list[dict[str, str]]:
     # Any other name has no entry, so its versions chart is empty on this day.
-    return [{"component": c["name"]} for c in summary["components"]]
+    return [{"component": c["name"]} for c in summary["components"] if not is_other(c)]
 
 
 def names_other_last(names: set[str]) -> list[str]:
@@ -53,21 +65,26 @@ class Components(Metric):
         rows = day.persistent_components.values("name", "version").annotate(count=Count("id"))
         versions: dict[str, dict[str, int]] = defaultdict(dict)
         for row in rows.order_by():
-            versions[row["name"]][row["version"]] = row["count"]
-        components = []
+            # Ingest refuses other names; raw rows stored before it did are left out.
+            if is_plugin_label(row["name"]):
+                versions[row["name"]][row["version"]] = row["count"]
+        components, rare = [], 0
         for name in sorted(versions):
             xyz = versions[name]
+            systems = sum(xyz.values())
+            if systems < settings.PLUGIN_MIN_SYSTEMS:
+                rare += systems
+                continue
             by_xy: dict[str, int] = defaultdict(int)
             for version, count in xyz.items():
                 by_xy[xy(version)] += count
             components.append(
-                {
-                    "name": name,
-                    "systems": sum(xyz.values()),
-                    "xy": counted(by_xy),
-                    "xyz": counted(xyz),
-                }
+                {"name": name, "systems": systems, "xy": counted(by_xy), "xyz": counted(xyz)}
             )
+        if rare:
+            # Names run by too few systems (made up, or one site's own plugin): one entry, as the
+            # public fold makes it (public.py), so a day's size is bounded by its systems.
+            components.append({"name": OTHER, "systems": rare, "xy": [], "xyz": [], OTHER: True})
         return {"components": components}
 
     def charts(self) -> list[Chart]:
