@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -45,6 +46,7 @@ PERIOD_HEADINGS = {"week": "Week (Monday)", "month": "Month"}
 # Spreadsheets run a cell that starts with one of these as a formula; component names come from
 # the reports, so a CSV cell never starts with one (OWASP's "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SEPARATED_FORMULA_RE = re.compile(r"([;,\t|])([=+\-@])")
 # The chart whose datasets are the plugins: one per component seen in the window.
 ADOPTION_CHART = "plugins-over-time"
 
@@ -141,11 +143,8 @@ class WindowSummaries:
         return [public_summary(json.loads(text), min_count=min_count())]
 
 
-def cached(
-    parts: list[Any], compute: Callable[[], Any], *, keep: Callable[[Any], bool] = lambda _: True
-) -> Any:
-    """compute(), or what an identical call stored; `parts` name the value and its version.
-    A value `keep` refuses is not stored."""
+def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
+    """compute(), or what an identical call stored; `parts` name the value and its version."""
     # The same summaries make other public data under another PUBLIC_MIN_COUNT.
     text = json.dumps([CACHE_FORMAT, min_count(), *parts], sort_keys=True, default=str)
     key = "pulpanalytics:" + hashlib.sha256(text.encode()).hexdigest()
@@ -153,8 +152,7 @@ def cached(
     value = cache.get(key)
     if value is None:
         value = compute()
-        if keep(value):
-            cache.set(key, value, CACHE_SECONDS)
+        cache.set(key, value, CACHE_SECONDS)
     return value
 
 
@@ -216,18 +214,25 @@ def table_rows(data: ChartData) -> list[tuple[str, list]]:
     ]
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return str(value)
+    if isinstance(value, str):
+        # A reader that splits on another separator starts a cell after it: defuse it there too.
+        value = SEPARATED_FORMULA_RE.sub(r"\1'\2", value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
+    return value
 
 
 def as_csv(data: ChartData, *, first_column: str) -> str:
-    """A header row (the labels' heading, then each dataset's label), then a row per label."""
+    """A header row (the labels' heading, then each dataset's label), then a row per label.
+
+    Every text cell is quoted, numbers are not: a spreadsheet that splits on ";" (or tabs) still
+    sees "a;=1+2" as one cell that starts with "a", never a cell that starts a formula.
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([first_column] + [_cell(d["label"]) for d in data["datasets"]])
     for label, values in table_rows(data):
         writer.writerow([_cell(label)] + [_cell(value) for value in values])

@@ -75,12 +75,12 @@ def test_component_versions_as_csv_per_week_with_a_header_row(client):
     assert response["Content-Disposition"] == 'attachment; filename="component-versions.csv"'
     # A moves from 3.44 to 3.45 on 2026-02-05, so its week has 3.44 on 3 days of 7.
     assert response.content.decode().splitlines() == [
-        "Week (Monday),3.46,3.45,3.44",
-        "2026-01-26,1.0,1.0,1.0",
-        "2026-02-02,1.0,1.57,0.43",
-        "2026-02-09,1.0,2.0,0.0",
-        "2026-02-16,2.0,2.0,0.0",
-        "2026-02-23,2.0,2.0,0.0",
+        '"Week (Monday)","3.46","3.45","3.44"',
+        '"2026-01-26",1.0,1.0,1.0',
+        '"2026-02-02",1.0,1.57,0.43',
+        '"2026-02-09",1.0,2.0,0.0',
+        '"2026-02-16",2.0,2.0,0.0',
+        '"2026-02-23",2.0,2.0,0.0',
     ]
 
 

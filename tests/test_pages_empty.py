@@ -67,7 +67,9 @@ def test_chart_data_of_an_empty_database_is_empty(client, chart, query, expected
 
 def test_empty_chart_data_as_csv_is_only_the_header(client):
     response = client.get("/api/v1/charts/systems/", {"format": "csv", "granularity": "month"})
-    assert response.content.decode() == "Month,All systems,New systems,Persistent systems\r\n"
+    assert response.content.decode() == (
+        '"Month","All systems","New systems","Persistent systems"\r\n'
+    )
 
 
 def store(day: dt.date, systems: int, computed: dt.datetime) -> None:
