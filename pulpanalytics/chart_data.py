@@ -14,13 +14,12 @@ import io
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 from django.core.cache import caches
-from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 
 from pulpanalytics import metrics, points
 from pulpanalytics.chart_query import (
@@ -31,7 +30,6 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
-from pulpanalytics.days import as_date
 from pulpanalytics.metrics.base import Chart, ChartData
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import OTHER, min_count, public_summary
@@ -72,30 +70,11 @@ class SummariesState:
         return f"{self.count}:{computed}"
 
 
-# Read on every chart request: in SQL, as the ORM spends longer building it than the database
-# takes to answer it. The identifiers are our own model's.
-STATE_SQL = (
-    "SELECT MIN(date), MAX(date), COUNT(*), MAX(computed_at) "  # noqa: S608
-    f'FROM "{DailySummary._meta.db_table}"'
-)
-
-
 def summaries_state() -> SummariesState:
-    with connection.cursor() as cursor:
-        cursor.execute(STATE_SQL)
-        first, latest, count, computed = cursor.fetchone()
-    return SummariesState(
-        first=as_date(first) if first else None,
-        latest=as_date(latest) if latest else None,
-        count=count,
-        computed=_as_moment(computed),
+    found = DailySummary.objects.aggregate(
+        first=Min("date"), latest=Max("date"), count=Count("id"), computed=Max("computed_at")
     )
-
-
-def _as_moment(value: datetime | str | None) -> datetime | None:
-    if isinstance(value, str):  # SQLite: naive UTC text
-        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value
+    return SummariesState(**found)
 
 
 @dataclass
