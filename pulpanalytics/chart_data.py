@@ -163,7 +163,7 @@ def chart_data(
 ) -> ChartData:
     """The chart's Chart.js data for the window; over-time charts averaged per `granularity`.
 
-    Charts that describe one day ignore the granularity. Raises the chart's ChartParameterError.
+    Charts that describe one day ignore the granularity. `params` are checked (chart_params).
     """
     return cached(
         ["chart", chart.name, params, used_granularity(chart, granularity), window.version],
@@ -233,8 +233,8 @@ def encode(chart: Chart, data: ChartData, *, output: str, granularity: str) -> t
 
 
 def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
-    """The chart's data for an API query string, as JSON or CSV. Raises QueryError and the
-    chart's ChartParameterError for parameters it cannot use."""
+    """The chart's data for an API query string, as JSON or CSV. Raises QueryError for
+    parameters it cannot use."""
     output = parse_format(query)
     granularity = parse_granularity(query)
     params = chart_params(chart, query)

@@ -95,4 +95,3 @@ class DatabaseGauges:
                 )
             )
         return families
-

@@ -24,10 +24,6 @@ Summaries = Sequence[dict]
 Point = dict[str, float | int | None]
 
 
-class ChartParameterError(ValueError):
-    """A chart was asked for with a parameter it does not understand (the API answers 400)."""
-
-
 @dataclass(frozen=True)
 class Day:
     """The raw rows of one UTC day, as querysets a metric aggregates."""

@@ -5,14 +5,7 @@ from collections.abc import Mapping
 
 from django.db.models import Count
 
-from pulpanalytics.metrics.base import (
-    Chart,
-    ChartData,
-    ChartParameterError,
-    Day,
-    Metric,
-    Summaries,
-)
+from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
 from pulpanalytics.metrics.series import latest, newest_first, percent, stacked, xy
 from pulpanalytics.public import OTHER
 
@@ -21,13 +14,6 @@ MODES = ("count", "percent")
 
 def component_of(summary: dict, name: str) -> dict | None:
     return next((c for c in summary["components"] if c["name"] == name), None)
-
-
-def component_param(params: Mapping[str, str]) -> str:
-    name = params.get("component", "")
-    if not name:
-        raise ChartParameterError("the parameter 'component' (a component name) is required")
-    return name
 
 
 def counted(counts: dict[str, int]) -> list[dict]:
@@ -153,14 +139,10 @@ class Components(Metric):
 
     @staticmethod
     def versions(summary: dict, params: Mapping[str, str]) -> dict[str, float | None]:
-        name = component_param(params)
-        mode = params.get("mode") or MODES[0]
-        if mode not in MODES:
-            raise ChartParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        component = component_of(summary, name)
+        component = component_of(summary, params["component"])
         if component is None:
             return {}
-        if mode == "percent":
+        if params.get("mode") == "percent":
             return {
                 e["version"]: percent(e["count"], component["systems"]) for e in component["xy"]
             }
@@ -168,9 +150,8 @@ class Components(Metric):
 
     @staticmethod
     def xyz_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        name = component_param(params)
         summary = latest(summaries)
-        component = component_of(summary, name) if summary else None
+        component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         return {
             "labels": [e["version"] for e in entries],
@@ -179,9 +160,8 @@ class Components(Metric):
 
     @staticmethod
     def newer_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        name = component_param(params)
         summary = latest(summaries)
-        component = component_of(summary, name) if summary else None
+        component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         running, shares = 0, []
         for entry in entries:  # newest first, so the running sum is "this version or newer"

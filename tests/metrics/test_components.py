@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from pulpanalytics.metrics.base import ChartParameterError, Day
+from pulpanalytics.metrics.base import Day
 from pulpanalytics.metrics.components import Components
 from tests.conftest import system_id
 
@@ -131,11 +131,14 @@ def test_component_xyz_and_newer_describe_the_latest_day():
     }
 
 
-def test_component_charts_refuse_bad_parameters():
-    with pytest.raises(ChartParameterError, match="'component'.*is required"):
-        charts()["component-versions"].build(SUMMARIES, {})
-    with pytest.raises(ChartParameterError, match="mode must be one of count, percent"):
-        charts()["component-versions"].build(SUMMARIES, {"component": "core", "mode": "ratio"})
+def test_component_charts_answer_400_to_bad_parameters(client):
+    url = "/api/v1/charts/component-versions/"
+    refused = client.get(url, {"component": "core", "mode": "ratio"})
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "mode must be one of count, percent, not 'ratio'"}
+    refused = client.get(url)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "chart component-versions needs the parameter 'component'"}
 
 
 def test_component_charts_of_an_unknown_component_or_no_days_are_empty():
