@@ -6,7 +6,9 @@ summary.proto gets its property, and tests/test_openapi.py calls every documente
 
 import json
 from functools import lru_cache
+from urllib.parse import unquote
 
+from django.urls import reverse
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from pulpanalytics import metrics
@@ -46,7 +48,7 @@ def describe_chart(chart: Chart) -> dict:
         "required": list(chart.required),
         "x_label": chart.x_title,
         "y_label": chart.y_title,
-        "url": f"/api/v1/charts/{chart.name}/",
+        "url": reverse("chart-detail", args=[chart.name]),
     }
 
 
@@ -219,7 +221,7 @@ def schemas() -> dict:
 def document() -> dict:
     """The whole API: summaries, the chart list, one path per chart, and this document."""
     paths = {
-        "/api/v1/summaries/": {
+        reverse("summary-list"): {
             "get": {
                 "operationId": "summary-list",
                 "summary": "Daily summaries in date order",
@@ -232,7 +234,8 @@ def document() -> dict:
                 },
             }
         },
-        "/api/v1/summaries/{day}/": {
+        # An OpenAPI path template: {day} stands for the path parameter below.
+        unquote(reverse("summary-detail", args=["{day}"])): {
             "get": {
                 "operationId": "summary-detail",
                 "summary": "The summary of one day",
@@ -254,7 +257,7 @@ def document() -> dict:
                 },
             }
         },
-        "/api/v1/charts/": {
+        reverse("chart-list"): {
             "get": {
                 "operationId": "chart-list",
                 "summary": "Every chart, its parameters and its URL",
@@ -263,10 +266,10 @@ def document() -> dict:
             }
         },
         **{
-            f"/api/v1/charts/{chart.name}/": chart_path(chart)
+            reverse("chart-detail", args=[chart.name]): chart_path(chart)
             for chart in metrics.charts().values()
         },
-        "/api/v1/openapi.json": {
+        reverse("openapi"): {
             "get": {
                 "operationId": "openapi",
                 "summary": "This document",

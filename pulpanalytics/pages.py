@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
 
+from django.urls import NoReverseMatch, reverse
+
 from pulpanalytics import metrics
 from pulpanalytics.chart_data import (
     SummariesState,
@@ -40,7 +42,7 @@ MODES = {"count": "Systems", "percent": "Percentages"}
 
 @dataclass(frozen=True)
 class Page:
-    slug: str  # the URL is /<slug>/
+    slug: str  # in its URL, /<slug>/
     title: str
     intro: str
     charts: tuple[str, ...] = ()
@@ -48,7 +50,7 @@ class Page:
 
     @property
     def url(self) -> str:
-        return f"/{self.slug}/"
+        return reverse("chart-page", args=[self.slug])
 
     def chart_names(self) -> list[str]:
         names = list(self.charts)
@@ -110,10 +112,10 @@ def find_page(slug: str) -> Page | None:
 def navigation() -> list[tuple[str, str]]:
     """(title, url) of every page, in menu order."""
     return [
-        ("Overview", "/"),
-        ("Plugins", "/plugins/"),
+        ("Overview", reverse("root")),
+        ("Plugins", reverse("plugin-list")),
         *((page.title, page.url) for page in chart_pages()),
-        ("About", "/about/"),
+        ("About", reverse("about")),
     ]
 
 
@@ -135,13 +137,12 @@ class ChartBlock:
     @property
     def json_url(self) -> str:
         query = urlencode(self.api_params)
-        return f"/api/v1/charts/{self.chart.name}/" + (f"?{query}" if query else "")
+        return reverse("chart-detail", args=[self.chart.name]) + (f"?{query}" if query else "")
 
     @property
     def csv_url(self) -> str:
-        return f"/api/v1/charts/{self.chart.name}/?" + urlencode(
-            {**self.api_params, "format": "csv"}
-        )
+        query = urlencode({**self.api_params, "format": "csv"})
+        return reverse("chart-detail", args=[self.chart.name]) + f"?{query}"
 
     @property
     def rows(self) -> list[tuple[str, list]]:
@@ -279,12 +280,22 @@ def known_component(name: str) -> bool:
     return name in component_names(everything)
 
 
+def plugin_url(name: str) -> str | None:
+    """The page of a plugin, or None for a name no URL can hold (names come from reports: one
+    with a newline, say, is counted, but gets no page)."""
+    try:
+        return reverse("plugin-detail", args=[name])
+    except NoReverseMatch:
+        return None
+
+
 def plugin_rows(selection: Selection, adoption: ChartData) -> list[dict]:
-    """Each component of the window, with its share of persistent systems on its latest day
-    (`adoption`: the data of the plugins chart)."""
+    """Each component of the window, with its page and its share of persistent systems on its
+    latest day (`adoption`: the data of the plugins chart)."""
     shares = dict(zip(adoption["labels"], adoption["datasets"][0]["data"], strict=True))
     return [
-        {"name": name, "share": shares.get(name)} for name in component_names(selection.summaries)
+        {"name": name, "url": plugin_url(name), "share": shares.get(name)}
+        for name in component_names(selection.summaries)
     ]
 
 
