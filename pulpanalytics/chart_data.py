@@ -30,7 +30,7 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
-from pulpanalytics.metrics.base import Chart, ChartData
+from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import OTHER, min_count, public_summary
 from pulpanalytics.resample import resample
@@ -111,13 +111,12 @@ class WindowSummaries:
         ]
 
     @cached_property
-    def latest(self) -> list[dict]:
-        """The last summary of the window alone (as a one-item series, as the public may see
-        it), or none."""
+    def latest(self) -> dict | None:
+        """The last summary of the window as the public may see it, or None."""
         text = self.queryset().reverse().values_list("json", flat=True).first()
         if text is None:
-            return []
-        return [public_summary(json.loads(text), min_count=min_count())]
+            return None
+        return public_summary(json.loads(text), min_count=min_count())
 
 
 def cached(
@@ -144,7 +143,7 @@ def etag_of(body: str) -> str:
 
 def used_granularity(chart: Chart, granularity: str) -> str:
     """The granularity a chart is made with: charts of the latest day ignore it."""
-    return granularity if chart.over_time else "day"
+    return granularity if isinstance(chart, OverTimeChart) else "day"
 
 
 def build_chart(
@@ -152,7 +151,7 @@ def build_chart(
 ) -> ChartData:
     """The chart's data for the window, uncached: an over-time chart from its points (averaged
     per `granularity`), a chart of the latest day from that day's summary."""
-    if chart.series is None:
+    if not isinstance(chart, OverTimeChart):
         return chart.build(window.latest, params)
     dates, found = points.series_points(chart, params, window.queryset())
     return resample(chart.series.join(dates, found), granularity)
@@ -182,7 +181,7 @@ def component_names(window: WindowSummaries) -> list[str]:
 
 def label_heading(chart: Chart, granularity: str) -> str:
     """What the labels of the chart's data are: the x axis title and the first column."""
-    if chart.over_time:
+    if isinstance(chart, OverTimeChart):
         return PERIOD_HEADINGS.get(granularity, chart.x_title)
     return chart.x_title
 

@@ -5,7 +5,6 @@ summary.proto gets its property, and tests/test_openapi.py calls every documente
 """
 
 import json
-from functools import lru_cache
 from urllib.parse import unquote
 
 from django.urls import reverse
@@ -13,7 +12,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from pulpanalytics import metrics
 from pulpanalytics.chart_query import FORMATS, RANGES
-from pulpanalytics.metrics.base import Chart
+from pulpanalytics.metrics.base import Chart, OverTimeChart
 from pulpanalytics.public import OTHER
 from pulpanalytics.resample import GRANULARITIES
 from pulpanalytics.summary_pb2 import Summary
@@ -41,7 +40,7 @@ def describe_chart(chart: Chart) -> dict:
         "title": chart.title,
         "description": chart.description,
         "kind": chart.kind,
-        "over_time": chart.over_time,
+        "over_time": isinstance(chart, OverTimeChart),
         "stacked": chart.stacked,
         "percent": chart.percent,
         "parameters": dict(chart.parameters),
@@ -118,7 +117,7 @@ def _parameter_schema(chart: Chart, name: str) -> dict:
 def chart_parameters(chart: Chart) -> list[dict]:
     over_time = (
         "Averages the daily values per ISO week (labelled by its Monday) or month (YYYY-MM)."
-        if chart.over_time
+        if isinstance(chart, OverTimeChart)
         else "Ignored: this chart describes the latest day of the range."
     )
     common = [
@@ -135,7 +134,7 @@ def chart_parameters(chart: Chart) -> list[dict]:
             "granularity",
             over_time,
             {"type": "string", "enum": list(GRANULARITIES), "default": "day"},
-            example="week" if chart.over_time else None,
+            example="week" if isinstance(chart, OverTimeChart) else None,
         ),
         _query(
             "format",
@@ -293,11 +292,5 @@ def document() -> dict:
 
 
 def document_json() -> str:
-    """document() as the API serves it, made once per registry (it never changes in a running
-    site; tests register metrics of their own)."""
-    return _document_json(tuple(metrics.METRICS))
-
-
-@lru_cache(maxsize=4)
-def _document_json(registry: tuple) -> str:
+    """document() as the API serves it."""
     return json.dumps(document(), indent=1)

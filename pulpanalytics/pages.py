@@ -5,7 +5,6 @@ chart whose name starts with a prefix; a metric whose charts are on no page gets
 own, so a metric added later shows up without a change here, in views.py or in urls.py.
 """
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +30,7 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
-from pulpanalytics.metrics.base import Chart, ChartData
+from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
 from pulpanalytics.resample import GRANULARITIES
 
 OVERVIEW_CHARTS = ("systems", "plugins")
@@ -100,8 +99,7 @@ def chart_pages() -> list[Page]:
     for metric in metrics.METRICS:
         names = tuple(chart.name for chart in metric.charts() if chart.name not in placed)
         if names:
-            question = (sys.modules[type(metric).__module__].__doc__ or "").strip()
-            extra.append(Page(metric.name.replace("_", "-"), metric.title, question, names))
+            extra.append(Page(metric.name.replace("_", "-"), metric.title, metric.question, names))
     return [*CHART_PAGES, *extra]
 
 
@@ -129,6 +127,10 @@ class ChartBlock:
     heading: str
     api_params: dict[str, str]
     percent: bool
+
+    @property
+    def over_time(self) -> bool:
+        return isinstance(self.chart, OverTimeChart)
 
     @property
     def dom_id(self) -> str:
@@ -244,7 +246,7 @@ class Selection:
         params = dict(params or {})
         data = chart_data(chart, params=params, granularity=self.granularity, window=self.summaries)
         api_params = {**self.window.as_params(), **params}
-        if chart.over_time and self.granularity != "day":
+        if isinstance(chart, OverTimeChart) and self.granularity != "day":
             api_params["granularity"] = self.granularity
         return ChartBlock(
             chart=chart,

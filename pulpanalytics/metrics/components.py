@@ -5,8 +5,8 @@ from collections.abc import Mapping
 
 from django.db.models import Count
 
-from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import latest, newest_first, percent, stacked, xy
+from pulpanalytics.metrics.base import Chart, ChartData, Day, LatestChart, Metric, OverTimeChart
+from pulpanalytics.metrics.series import newest_first, percent, stacked, xy
 from pulpanalytics.public import OTHER
 
 MODES = ("count", "percent")
@@ -32,6 +32,7 @@ def names_other_last(names: set[str]) -> list[str]:
 class Components(Metric):
     name = "components"
     title = "Plugins and versions"
+    question = "Which plugins do persistent installations run, and at which versions?"
 
     def summarize(self, day: Day) -> dict:
         # One GROUP BY over the day's component rows; the loop below runs over its few hundred
@@ -60,7 +61,7 @@ class Components(Metric):
         component = {"component": "the component (plugin) name, e.g. core"}
         example = {"component": "core"}
         return [
-            Chart(
+            LatestChart(
                 name="plugins",
                 title="Plugin adoption",
                 description="Share of persistent systems running each plugin on the latest day.",
@@ -69,7 +70,7 @@ class Components(Metric):
                 x_label="Plugin",
                 build=self.adoption_chart,
             ),
-            Chart(
+            OverTimeChart(
                 name="plugins-over-time",
                 title="Plugin adoption over time",
                 description="Share of persistent systems running each plugin, per day.",
@@ -77,7 +78,7 @@ class Components(Metric):
                 percent=True,
                 series=stacked(self.adoption, names_other_last),
             ),
-            Chart(
+            OverTimeChart(
                 name="component-versions",
                 title="Versions over time",
                 description="Persistent systems running the component, by X.Y version.",
@@ -90,7 +91,7 @@ class Components(Metric):
                 parameter_sets=each_component,
                 series=stacked(self.versions, newest_first),
             ),
-            Chart(
+            LatestChart(
                 name="component-xyz",
                 title="Versions on the latest day",
                 description="Persistent systems running the component, by X.Y.Z version.",
@@ -101,7 +102,7 @@ class Components(Metric):
                 x_label="Version",
                 build=self.xyz_chart,
             ),
-            Chart(
+            LatestChart(
                 name="component-newer",
                 title="On this version or newer",
                 description="Share of persistent systems running the component that run this "
@@ -118,8 +119,7 @@ class Components(Metric):
         ]
 
     @staticmethod
-    def adoption_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        summary = latest(summaries)
+    def adoption_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
         components = summary["components"] if summary else []
         whole = summary["persistent_systems"] if summary else 0
         return {
@@ -149,8 +149,7 @@ class Components(Metric):
         return {e["version"]: e["count"] for e in component["xy"]}
 
     @staticmethod
-    def xyz_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        summary = latest(summaries)
+    def xyz_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
         component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         return {
@@ -159,8 +158,7 @@ class Components(Metric):
         }
 
     @staticmethod
-    def newer_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        summary = latest(summaries)
+    def newer_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
         component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         running, shares = 0, []
