@@ -96,6 +96,8 @@ class Series:
             return {}
 
     def build(self, summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        """The chart straight from whole summaries: what the stored points must give too (the
+        tests hold chart_data.build_chart to it)."""
         return self.join(
             [summary["date"] for summary in summaries],
             [self.point_of(summary, params) for summary in summaries],
