@@ -15,13 +15,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 from django.core.cache import caches
-from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 
 from pulpanalytics import metrics, points
 from pulpanalytics.chart_query import (
@@ -32,8 +31,7 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
-from pulpanalytics.days import as_date
-from pulpanalytics.metrics.base import Chart, ChartData
+from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import OTHER, min_count, public_summary
 from pulpanalytics.resample import resample
@@ -74,30 +72,11 @@ class SummariesState:
         return f"{self.count}:{computed}"
 
 
-# Read on every chart request: in SQL, as the ORM spends longer building it than the database
-# takes to answer it. The identifiers are our own model's.
-STATE_SQL = (
-    "SELECT MIN(date), MAX(date), COUNT(*), MAX(computed_at) "  # noqa: S608
-    f'FROM "{DailySummary._meta.db_table}"'
-)
-
-
 def summaries_state() -> SummariesState:
-    with connection.cursor() as cursor:
-        cursor.execute(STATE_SQL)
-        first, latest, count, computed = cursor.fetchone()
-    return SummariesState(
-        first=as_date(first) if first else None,
-        latest=as_date(latest) if latest else None,
-        count=count,
-        computed=_as_moment(computed),
+    found = DailySummary.objects.aggregate(
+        first=Min("date"), latest=Max("date"), count=Count("id"), computed=Max("computed_at")
     )
-
-
-def _as_moment(value: datetime | str | None) -> datetime | None:
-    if isinstance(value, str):  # SQLite: naive UTC text
-        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value
+    return SummariesState(**found)
 
 
 @dataclass
@@ -134,13 +113,12 @@ class WindowSummaries:
         ]
 
     @cached_property
-    def latest(self) -> list[dict]:
-        """The last summary of the window alone (as a one-item series, as the public may see
-        it), or none."""
+    def latest(self) -> dict | None:
+        """The last summary of the window as the public may see it, or None."""
         text = self.queryset().reverse().values_list("json", flat=True).first()
         if text is None:
-            return []
-        return [public_summary(json.loads(text), min_count=min_count())]
+            return None
+        return public_summary(json.loads(text), min_count=min_count())
 
 
 def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
@@ -163,7 +141,7 @@ def etag_of(body: str) -> str:
 
 def used_granularity(chart: Chart, granularity: str) -> str:
     """The granularity a chart is made with: charts of the latest day ignore it."""
-    return granularity if chart.over_time else "day"
+    return granularity if isinstance(chart, OverTimeChart) else "day"
 
 
 def build_chart(
@@ -171,7 +149,7 @@ def build_chart(
 ) -> ChartData:
     """The chart's data for the window, uncached: an over-time chart from its points (averaged
     per `granularity`), a chart of the latest day from that day's summary."""
-    if chart.series is None:
+    if not isinstance(chart, OverTimeChart):
         return chart.build(window.latest, params)
     dates, found = points.series_points(chart, params, window.queryset())
     return resample(chart.series.join(dates, found), granularity)
@@ -182,7 +160,7 @@ def chart_data(
 ) -> ChartData:
     """The chart's Chart.js data for the window; over-time charts averaged per `granularity`.
 
-    Charts that describe one day ignore the granularity. Raises the chart's ChartParameterError.
+    Charts that describe one day ignore the granularity. `params` are checked (chart_params).
     """
     return cached(
         ["chart", chart.name, params, used_granularity(chart, granularity), window.version],
@@ -201,7 +179,7 @@ def component_names(window: WindowSummaries) -> list[str]:
 
 def label_heading(chart: Chart, granularity: str) -> str:
     """What the labels of the chart's data are: the x axis title and the first column."""
-    if chart.over_time:
+    if isinstance(chart, OverTimeChart):
         return PERIOD_HEADINGS.get(granularity, chart.x_title)
     return chart.x_title
 
@@ -259,8 +237,8 @@ def encode(chart: Chart, data: ChartData, *, output: str, granularity: str) -> t
 
 
 def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
-    """The chart's data for an API query string, as JSON or CSV. Raises QueryError and the
-    chart's ChartParameterError for parameters it cannot use."""
+    """The chart's data for an API query string, as JSON or CSV. Raises QueryError for
+    parameters it cannot use."""
     output = parse_format(query)
     granularity = parse_granularity(query)
     params = chart_params(chart, query)

@@ -4,7 +4,7 @@ from django.db.models import Avg, FloatField, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from pulpanalytics.metrics.base import Chart, Day, Metric
+from pulpanalytics.metrics.base import Chart, Day, Metric, OverTimeChart
 from pulpanalytics.metrics.series import lines
 from pulpanalytics.plausible import max_count
 
@@ -39,7 +39,7 @@ class ProcessesAndHostsAverages(Metric):
 
     def charts(self) -> list[Chart]:
         return [
-            Chart(
+            OverTimeChart(
                 name=self.field.replace("_", "-"),
                 title=self.title,
                 description=f"Average number of online {self.noun} processes, and of hosts "

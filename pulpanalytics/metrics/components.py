@@ -6,15 +6,8 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.db.models import Count
 
-from pulpanalytics.metrics.base import (
-    Chart,
-    ChartData,
-    ChartParameterError,
-    Day,
-    Metric,
-    Summaries,
-)
-from pulpanalytics.metrics.series import latest, newest_first, percent, stacked, xy
+from pulpanalytics.metrics.base import Chart, ChartData, Day, LatestChart, Metric, OverTimeChart
+from pulpanalytics.metrics.series import newest_first, percent, stacked, xy
 from pulpanalytics.plausible import is_plugin_label
 from pulpanalytics.public import OTHER, is_other
 
@@ -35,13 +28,6 @@ def component_of(summary: dict, name: str) -> dict | None:
 _last_indexed: list = [None, {}]
 
 
-def component_param(params: Mapping[str, str]) -> str:
-    name = params.get("component", "")
-    if not name:
-        raise ChartParameterError("the parameter 'component' (a component name) is required")
-    return name
-
-
 def counted(counts: dict[str, int]) -> list[dict]:
     return [{"version": v, "count": counts[v]} for v in newest_first(counts)]
 
@@ -58,6 +44,7 @@ def names_other_last(names: set[str]) -> list[str]:
 class Components(Metric):
     name = "components"
     title = "Plugins and versions"
+    question = "Which plugins do persistent installations run, and at which versions?"
 
     def summarize(self, day: Day) -> dict:
         # One GROUP BY over the day's component rows; the loop below runs over its few hundred
@@ -91,7 +78,7 @@ class Components(Metric):
         component = {"component": "the component (plugin) name, e.g. core"}
         example = {"component": "core"}
         return [
-            Chart(
+            LatestChart(
                 name="plugins",
                 title="Plugin adoption",
                 description="Share of persistent systems running each plugin on the latest day.",
@@ -100,7 +87,7 @@ class Components(Metric):
                 x_label="Plugin",
                 build=self.adoption_chart,
             ),
-            Chart(
+            OverTimeChart(
                 name="plugins-over-time",
                 title="Plugin adoption over time",
                 description="Share of persistent systems running each plugin, per day.",
@@ -108,7 +95,7 @@ class Components(Metric):
                 percent=True,
                 series=stacked(self.adoption, names_other_last),
             ),
-            Chart(
+            OverTimeChart(
                 name="component-versions",
                 title="Versions over time",
                 description="Persistent systems running the component, by X.Y version.",
@@ -121,7 +108,7 @@ class Components(Metric):
                 parameter_sets=each_component,
                 series=stacked(self.versions, newest_first),
             ),
-            Chart(
+            LatestChart(
                 name="component-xyz",
                 title="Versions on the latest day",
                 description="Persistent systems running the component, by X.Y.Z version.",
@@ -132,7 +119,7 @@ class Components(Metric):
                 x_label="Version",
                 build=self.xyz_chart,
             ),
-            Chart(
+            LatestChart(
                 name="component-newer",
                 title="On this version or newer",
                 description="Share of persistent systems running the component that run this "
@@ -149,8 +136,7 @@ class Components(Metric):
         ]
 
     @staticmethod
-    def adoption_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        summary = latest(summaries)
+    def adoption_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
         components = summary["components"] if summary else []
         whole = summary["persistent_systems"] if summary else 0
         return {
@@ -170,24 +156,18 @@ class Components(Metric):
 
     @staticmethod
     def versions(summary: dict, params: Mapping[str, str]) -> dict[str, float | None]:
-        name = component_param(params)
-        mode = params.get("mode") or MODES[0]
-        if mode not in MODES:
-            raise ChartParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        component = component_of(summary, name)
+        component = component_of(summary, params["component"])
         if component is None:
             return {}
-        if mode == "percent":
+        if params.get("mode") == "percent":
             return {
                 e["version"]: percent(e["count"], component["systems"]) for e in component["xy"]
             }
         return {e["version"]: e["count"] for e in component["xy"]}
 
     @staticmethod
-    def xyz_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        name = component_param(params)
-        summary = latest(summaries)
-        component = component_of(summary, name) if summary else None
+    def xyz_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
+        component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         return {
             "labels": [e["version"] for e in entries],
@@ -195,10 +175,8 @@ class Components(Metric):
         }
 
     @staticmethod
-    def newer_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        name = component_param(params)
-        summary = latest(summaries)
-        component = component_of(summary, name) if summary else None
+    def newer_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
+        component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         running, shares = 0, []
         for entry in entries:  # newest first, so the running sum is "this version or newer"

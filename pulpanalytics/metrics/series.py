@@ -4,7 +4,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from pulpanalytics.metrics.base import Series, Summaries
+from pulpanalytics.metrics.base import Series
 from pulpanalytics.public import OTHER, is_other
 
 _PART_RE = re.compile(r"[0-9]+")
@@ -119,10 +119,6 @@ def buckets(
 
 def percent(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 2) if whole else None
-
-
-def latest(summaries: Summaries) -> dict | None:
-    return summaries[-1] if summaries else None
 
 
 def numbered(entries: Iterable[dict], key: str) -> Iterator[tuple[int | None, int]]:

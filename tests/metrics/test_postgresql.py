@@ -53,11 +53,11 @@ def test_postgresql_charts_label_versions_and_group_majors():
         },
     ]
     latest, majors = PostgresqlVersions().charts()
-    assert latest.build(summaries, {}) == {
+    assert latest.build(summaries[-1], {}) == {
         "labels": ["16.1", "15.6", "15.4", "unknown"],
         "datasets": [{"label": "Systems", "data": [1, 1, 2, 3]}],
     }
-    assert majors.build(summaries, {}) == {
+    assert majors.series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "16", "data": [0, 1]},

@@ -56,7 +56,7 @@ def test_workers_chart_has_processes_and_hosts_lines():
     ]
     (chart,) = OnlineWorkers().charts()
     assert chart.name == "online-workers"
-    assert chart.build(summaries, {}) == {
+    assert chart.series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "Processes (average)", "data": [None, 4.5]},
