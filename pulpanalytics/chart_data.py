@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -151,8 +152,26 @@ def build_chart(
     per `granularity`), a chart of the latest day from that day's summary."""
     if not isinstance(chart, OverTimeChart):
         return chart.build(window.latest, params)
-    dates, found = points.series_points(chart, params, window.queryset())
+    dates, found = window_points(chart, params=params, window=window)
     return resample(chart.series.join(dates, found), granularity)
+
+
+def window_points(
+    chart: OverTimeChart, *, params: dict[str, str], window: WindowSummaries
+) -> tuple[list[str], list]:
+    """The chart's dates and points of the window's days: a slice of its points of every day.
+
+    The points of every day are read once per version of the summaries and kept, so that any
+    range costs a slice, not a read of its days: ranges picked at will (a cache key each) cannot
+    make every request read and parse years of points.
+    """
+    dates, found = cached(
+        ["points", chart.name, chart.params_key(params), window.state.version],
+        lambda: points.series_points(chart, params, DailySummary.objects.order_by("date")),
+    )
+    start = bisect_left(dates, window.window.start.isoformat()) if window.window.start else 0
+    end = bisect_right(dates, window.window.end.isoformat()) if window.window.end else len(dates)
+    return dates[start:end], found[start:end]
 
 
 def chart_data(

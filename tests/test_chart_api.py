@@ -196,6 +196,26 @@ def test_chart_data_is_built_once_and_then_served_from_the_cache(client, django_
     assert second.content == first.content
 
 
+def test_any_range_of_an_over_time_chart_is_a_slice_of_its_points_read_once(
+    client, django_assert_num_queries
+):
+    # Every range of a chart reads its points of every day once per version of the summaries;
+    # a new range is then a slice of them (each distinct range is a cache key of its own).
+    with django_assert_num_queries(3):
+        whole = client.get("/api/v1/charts/systems/", {"range": "all"}).json()
+    for start, end in [("2026-02-01", "2026-02-10"), ("2026-02-03", "2026-02-04")]:
+        with django_assert_num_queries(1):
+            part = client.get("/api/v1/charts/systems/", {"start": start, "end": end}).json()
+        first = whole["labels"].index(start)
+        last = whole["labels"].index(end) + 1
+        assert part == {
+            "labels": whole["labels"][first:last],
+            "datasets": [
+                {"label": d["label"], "data": d["data"][first:last]} for d in whole["datasets"]
+            ],
+        }
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
