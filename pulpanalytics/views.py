@@ -169,5 +169,9 @@ def about(request: HttpRequest) -> HttpResponse:
         "raw_retention_days": settings.RAW_RETENTION_DAYS,
         "persistent_min_age_days": settings.PERSISTENT_MIN_AGE_DAYS,
         "public_min_count": settings.PUBLIC_MIN_COUNT,
+        "plausible_max_count": settings.PLAUSIBLE_MAX_COUNT,
+        "plugin_min_systems": settings.PLUGIN_MIN_SYSTEMS,
+        "new_system_rate_limit": settings.NEW_SYSTEM_RATE_LIMIT,
+        "rate_limit_window_minutes": settings.RATE_LIMIT_WINDOW_SECONDS // 60,
     }
     return render(request, "pulpanalytics/about.html", context)

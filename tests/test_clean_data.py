@@ -224,3 +224,11 @@ def test_a_csv_cell_with_a_semicolon_stays_one_cell_for_a_semicolon_reader():
         ["n;'=2+5", "1"],
         ["'=1+1", ""],
     ]
+
+
+def test_the_about_page_says_what_a_threshold_on_self_reported_data_cannot_stop(client):
+    page = " ".join(client.get("/about/").content.decode().split())
+    assert "left out of the statistics" in page
+    assert "a count above 100,000" in page
+    assert "made-up reports can reach any threshold" in page
+    assert "at most 1,000 new installations every 60 minutes (IPv6 addresses count per /64" in page
