@@ -366,6 +366,8 @@ CACHES["charts"] = {
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 3600, minimum=1)
 REPORT_RATE_LIMIT = env_int("REPORT_RATE_LIMIT", 10000)
 NEW_SYSTEM_RATE_LIMIT = env_int("NEW_SYSTEM_RATE_LIMIT", 1000)
+# Pages are kept per query string; renders of pages not kept yet, per client (page_cache.py).
+UNCACHED_PAGE_RATE_LIMIT = env_int("UNCACHED_PAGE_RATE_LIMIT", 600)
 ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 10)
 ADMIN_LOGIN_WINDOW_SECONDS = env_int("ADMIN_LOGIN_WINDOW_SECONDS", 900, minimum=1)
 # --- end of security, connections and abuse limits ---

@@ -122,11 +122,16 @@ class WindowSummaries:
         return public_summary(json.loads(text), min_count=min_count())
 
 
-def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
-    """compute(), or what an identical call stored; `parts` name the value and its version."""
+def cache_key(parts: list[Any]) -> str:
+    """The key of a value in caches["charts"]; `parts` name the value and its version."""
     # The same summaries make other public data under another PUBLIC_MIN_COUNT.
     text = json.dumps([CACHE_FORMAT, min_count(), *parts], sort_keys=True, default=str)
-    key = "pulpanalytics:" + hashlib.sha256(text.encode()).hexdigest()
+    return "pulpanalytics:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
+    """compute(), or what an identical call stored; `parts` name the value and its version."""
+    key = cache_key(parts)
     cache = caches["charts"]
     value = cache.get(key)
     if value is None:
@@ -135,9 +140,10 @@ def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
     return value
 
 
-def etag_of(body: str) -> str:
+def etag_of(body: str | bytes) -> str:
     """The ETag of a response body: a hash of its text, quoted."""
-    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    data = body.encode() if isinstance(body, str) else body
+    return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
 
 
 def used_granularity(chart: Chart, granularity: str) -> str:

@@ -16,6 +16,7 @@ from pulpanalytics import limits, pages
 from pulpanalytics.chart_query import QueryError
 from pulpanalytics.headlines import headlines
 from pulpanalytics.ingest import ingest
+from pulpanalytics.page_cache import cached_page
 from pulpanalytics.prometheus import count_report
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ def answers_bad_query(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     return page
 
 
+@cached_page
 @answers_bad_query
 def overview(request: HttpRequest) -> HttpResponse:
     selection = pages.select(request.GET)
@@ -126,6 +128,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 @answers_bad_query
 def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = pages.find_page(slug)
@@ -138,6 +141,7 @@ def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 @answers_bad_query
 def plugin_list(request: HttpRequest) -> HttpResponse:
     selection = pages.select(request.GET)
@@ -152,6 +156,7 @@ def plugin_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 @answers_bad_query
 def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
     if not pages.known_component(name):
@@ -164,6 +169,7 @@ def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_safe
+@cached_page
 def about(request: HttpRequest) -> HttpResponse:
     context = {
         "raw_retention_days": settings.RAW_RETENTION_DAYS,
