@@ -127,7 +127,12 @@ def open_tab(browser: Browser, base: str, **options: object) -> Tab:
         ),
     )
     page.on("pageerror", lambda error: tab.problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda req: tab.problems.append(f"failed: {req.url}"))
+    # A request the browser gave up because the page was left (a click on a link before the
+    # favicon arrived) is no failure of the site.
+    page.on(
+        "requestfailed",
+        lambda req: req.failure == "net::ERR_ABORTED" or tab.problems.append(f"failed: {req.url}"),
+    )
     page.on("request", lambda req: tab.requests.append(req.url))
     page.on(
         "response",
