@@ -31,13 +31,12 @@ def table_rows(entry: pages.ChartBlock) -> str:
     """The rows of a chart's table. Built here, not in a template loop: a range of three years
     is tens of thousands of cells, which the template engine takes most of a second to render."""
     unit = "%" if entry.percent else ""
-    return mark_safe(  # noqa: S308 (every piece from data is escaped)
+    # A label is escaped; a value is a number (or None) that number() writes as digits.
+    return mark_safe(  # noqa: S308
         "\n".join(
-            '<tr><th scope="row">'
-            + escape(label)
-            + "</th>"
+            f'<tr><th scope="row">{escape(label)}</th>'
             + "".join(
-                f"<td>{escape(number(value))}{unit if value is not None else ''}</td>"
+                f"<td>{number(value)}{unit}</td>" if value is not None else "<td>\u2014</td>"
                 for value in values
             )
             + "</tr>"
