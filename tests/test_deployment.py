@@ -145,7 +145,7 @@ def test_the_cronjob_summarizes_every_night_after_the_utc_day_has_ended():
 
 
 def test_cronjob_command_exists():
-    # The nightly command of docs/design.md ("Summaries"): the CronJob must name one that exists.
+    # The nightly command of DESIGN.md section 3: the CronJob must name one that exists.
     command = containers("CronJob")[0]["command"]
     assert (ROOT / command[1]).is_file()
     assert command[2] in get_commands()
