@@ -9,8 +9,9 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,33 +55,31 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_from_url(url: str, *, variable: str = "DATABASE_URL") -> dict:
+# The databases this code is tested on (tests run on both).
+DATABASE_ENGINES = {
+    "postgres": "django.db.backends.postgresql",
+    "sqlite": "django.db.backends.sqlite3",
+}
+
+
+def database_from_url(url: str) -> dict:
     """postgres://user:pass@host:port/name or sqlite:///path (sqlite:////abs/path)."""
-    parts = urlsplit(url)
-    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ImproperlyConfigured(f"{variable} names no database: {url!r}")
-        try:
-            port = parts.port
-        except ValueError:
-            raise ImproperlyConfigured(f"{variable} has a bad port: {url!r}") from None
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(port or ""),
-        }
-    if parts.scheme == "sqlite":
-        path = unquote(parts.path)[1:] if parts.path.startswith("/") else unquote(parts.path)
-        if not path:
-            raise ImproperlyConfigured(f"{variable} names no SQLite file: {url!r}")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
-    raise ImproperlyConfigured(
-        f"{variable}={url!r}: unsupported scheme {parts.scheme!r} (use postgres:// or sqlite:///)"
-    )
+    try:
+        database = dj_database_url.parse(url)
+    except dj_database_url.UnknownSchemeError:
+        database = {"ENGINE": ""}
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a URL (a bad port, or a character to %-quote?): {url!r}"
+        ) from None
+    if database["ENGINE"] not in DATABASE_ENGINES.values():
+        scheme = url.partition(":")[0]
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={url!r}: unsupported scheme {scheme!r} (use postgres:// or sqlite:///)"
+        )
+    if database["NAME"] in {"", ":memory:"}:
+        raise ImproperlyConfigured(f"DATABASE_URL names no database file or name: {url!r}")
+    return database
 
 
 def database_from_env() -> dict:
@@ -90,14 +89,14 @@ def database_from_env() -> dict:
     if env_str("DB_DATABASE") or env_str("DB_HOST"):
         # The variables existing Pulp analytics deployments use.
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": DATABASE_ENGINES["postgres"],
             "NAME": env_str("DB_DATABASE", "pulpanalytics"),
             "USER": env_str("DB_USERNAME"),
             "PASSWORD": env_str("DB_PASSWORD"),
             "HOST": env_str("DB_HOST"),
             "PORT": str(env_int("DB_PORT", 5432, minimum=1)),
         }
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "db.sqlite3")}
+    return {"ENGINE": DATABASE_ENGINES["sqlite"], "NAME": str(BASE_DIR / "db.sqlite3")}
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -141,6 +140,12 @@ MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 65536, minimum=1)
 SUMMARIZE_GRACE_MINUTES = env_int("SUMMARIZE_GRACE_MINUTES", 10)
 # Public pages and API fold any count below this into "other" (1: show every count as stored).
 PUBLIC_MIN_COUNT = env_int("PUBLIC_MIN_COUNT", 1, minimum=1)
+# A count in a report above this (processes, hosts, users, ...) is stored but left out of the
+# statistics, as if not sent: one installation cannot move a public average on its own.
+PLAUSIBLE_MAX_COUNT = env_int("PLAUSIBLE_MAX_COUNT", 100000)
+# A component name run by fewer persistent systems than this on a day is counted in the day's
+# "other" entry, not by name: made-up names cannot fill a summary, a chart or a page.
+PLUGIN_MIN_SYSTEMS = env_int("PLUGIN_MIN_SYSTEMS", 2, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -150,18 +155,24 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "pulpanalytics",
+    "csp",
 ]
 
+# Whitenoise answers static requests itself, so every middleware that sets a security header
+# (and the CSP of CONTENT_SECURITY_POLICY below) sits above it; the admin login throttle needs
+# request.user, so it comes last.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pulpanalytics.middleware.DatabaseUnavailableMiddleware",
+    "pulpanalytics.middleware.AdminLoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "app.urls"
@@ -258,7 +269,7 @@ def with_connection_settings(database: dict) -> dict:
         "CONN_HEALTH_CHECKS": env_bool("DB_CONN_HEALTH_CHECKS", True),
     }
     timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
-    if database["ENGINE"] == "django.db.backends.postgresql" and timeout_ms:
+    if database["ENGINE"] == DATABASE_ENGINES["postgres"] and timeout_ms:
         # A held lock or a runaway query costs one request a 503, not a worker hung until killed.
         options = {**database.get("OPTIONS", {}), "options": f"-c statement_timeout={timeout_ms}"}
         extra["OPTIONS"] = options
@@ -310,23 +321,9 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
-INSTALLED_APPS = [*INSTALLED_APPS, "csp"]
-# Whitenoise answers static requests itself, so every middleware that sets a security header
-# sits above it; the login throttle needs request.user, so it comes last.
-_HEADER_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-]
-MIDDLEWARE = [
-    *_HEADER_MIDDLEWARE,
-    *(name for name in MIDDLEWARE if name not in _HEADER_MIDDLEWARE),
-    "pulpanalytics.middleware.AdminLoginThrottleMiddleware",
-]
-
 # The limits' counters live where every gunicorn worker sees them: a per-process cache would
-# multiply each limit by the number of workers. The database table needs
-# its table, which migration 0003 creates.
+# multiply each limit by the number of workers. The database cache needs its table, which
+# migration 0003 creates.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
@@ -359,13 +356,12 @@ elif CACHE_BACKEND:
         " or Redis with REDIS_URL)"
     )
 # Chart data is immutable for a version of the summaries it was built from (its cache key), so
-# each worker keeps its own copy in memory: a warm chart costs one small query. An entry is at
-# most a few hundred KB (three years of a chart; larger summary lists are not kept), so 300 of
-# them stay within a worker's share of the Deployment's memory limit.
+# each worker keeps its own copy in memory: a warm chart costs one small query. The cache is
+# bounded in bytes, not entries (one entry may be a small chart or a list of megabytes), so that
+# ranges picked at will cannot grow a worker past its share of the Deployment's memory limit.
 CACHES["charts"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "pulpanalytics-charts",
-    "OPTIONS": {"MAX_ENTRIES": 300},
+    "BACKEND": "pulpanalytics.memory_cache.BoundedMemoryCache",
+    "OPTIONS": {"MAX_BYTES": env_int("CHART_CACHE_MAX_BYTES", 32 * 1024 * 1024, minimum=1)},
 }
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 3600, minimum=1)
 REPORT_RATE_LIMIT = env_int("REPORT_RATE_LIMIT", 10000)

@@ -18,7 +18,7 @@ urlpatterns = [
     # own token.
     path("healthz", monitoring.healthz, name="healthz"),
     path("readyz", monitoring.readyz, name="readyz"),
-    path("metrics", monitoring.metrics, name="metrics"),
+    path("metrics", monitoring.prometheus_metrics, name="prometheus-metrics"),
     # Last: the chart pages of pulpanalytics.pages (/deployments/, /rbac/, ...), looked up by slug.
     path("<slug:slug>/", views.chart_page, name="chart-page"),
 ]

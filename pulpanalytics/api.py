@@ -2,47 +2,40 @@
 chart data, and the OpenAPI document; every answer with cache validators."""
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
-from pulpanalytics import chart_data, days, metrics, openapi
-from pulpanalytics.chart_query import QueryError, Window
-from pulpanalytics.metrics.base import ChartParameterError
+from pulpanalytics import chart_data, metrics, openapi
+from pulpanalytics.chart_query import QueryError, Window, parse_dates, parse_day
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import min_count, public_summary
 
 # Summaries change at most once a day (after the nightly run); an hour keeps pages fresh enough.
 CACHE_SECONDS = 3600
-# A summary list up to this size is kept with the chart data (a month of summaries is ~1.4 MB).
-LARGEST_CACHED_LIST = 4_000_000
-
-
-class BadParameter(ValueError):
-    """A query or path parameter the API cannot use (answered with 400 and this message)."""
 
 
 def error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def parse_day(value: str, name: str) -> date:
-    day = days.parse_day(value)
-    if day is None:
-        raise BadParameter(f"{name} must be a date in the form YYYY-MM-DD, not {value[:40]!r}")
-    return day
+def answers_bad_query(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The view, answering 400 with the QueryError's message as {"error": message}."""
 
+    @wraps(view)
+    def answer(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except QueryError as bad:
+            return error(400, str(bad))
 
-def date_range(request: HttpRequest) -> tuple[date | None, date | None]:
-    start = parse_day(request.GET["start"], "start") if request.GET.get("start") else None
-    end = parse_day(request.GET["end"], "end") if request.GET.get("end") else None
-    if start and end and start > end:
-        raise BadParameter(f"start {start} is after end {end}")
-    return start, end
+    return answer
 
 
 def cached_response(
@@ -68,19 +61,15 @@ def cached_response(
 
 
 @require_GET
+@answers_bad_query
 def summary_list(request: HttpRequest) -> HttpResponse:
     """GET /api/v1/summaries/?start=&end= -> {"summaries": [...]} in date order."""
-    try:
-        start, end = date_range(request)
-    except BadParameter as bad:
-        return error(400, str(bad))
+    start, end = parse_dates(request.GET)
     window = chart_data.WindowSummaries(Window(start, end, "custom"))
+    # The cache is bounded in bytes, and keeps no single answer above an eighth of its size
+    # (years of summaries are megabytes): memory_cache.py.
     body, etag = chart_data.cached(
-        ["summary-list", window.version],
-        lambda: with_etag(summary_list_body(window)),
-        # Years of summaries are megabytes: kept only while small, so that ranges picked at
-        # will cannot fill a worker's memory.
-        keep=lambda found: len(found[0]) <= LARGEST_CACHED_LIST,
+        ["summary-list", window.version], lambda: with_etag(summary_list_body(window))
     )
     return cached_response(request, body, last_modified=window.last_computed, etag=etag)
 
@@ -121,12 +110,10 @@ def summary_answer(day: date) -> tuple[str, str, datetime] | None:
 
 
 @require_GET
+@answers_bad_query
 def summary_detail(request: HttpRequest, day: str) -> HttpResponse:
     """GET /api/v1/summaries/<YYYY-MM-DD>/ -> that day's Summary; 404 if there is none."""
-    try:
-        wanted = parse_day(day, "the date")
-    except BadParameter as bad:
-        return error(400, str(bad))
+    wanted = parse_day(day, "the date")
     version = chart_data.summaries_state().version
     found = chart_data.cached(["summary", wanted, version], lambda: summary_answer(wanted))
     if found is None:
@@ -143,15 +130,14 @@ def chart_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@answers_bad_query
 def chart_detail(request: HttpRequest, chart: str) -> HttpResponse:
     """GET /api/v1/charts/<chart>/?range=|start=&end=&granularity=&format=&<chart parameters>"""
     found = metrics.charts().get(chart)
     if found is None:
-        return error(404, f"no chart named {chart[:60]!r}; GET /api/v1/charts/ lists them")
-    try:
-        answer = chart_data.answer(found, request.GET)
-    except (QueryError, ChartParameterError) as bad:
-        return error(400, str(bad))
+        listing = reverse("chart-list")
+        return error(404, f"no chart named {chart[:60]!r}; GET {listing} lists them")
+    answer = chart_data.answer(found, request.GET)
     response = cached_response(
         request,
         answer.body,

@@ -12,15 +12,16 @@ import csv
 import hashlib
 import io
 import json
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 from django.core.cache import caches
-from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 
 from pulpanalytics import metrics, points
 from pulpanalytics.chart_query import (
@@ -31,8 +32,7 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
-from pulpanalytics.days import as_date
-from pulpanalytics.metrics.base import Chart, ChartData
+from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import OTHER, min_count, public_summary
 from pulpanalytics.resample import resample
@@ -45,6 +45,7 @@ PERIOD_HEADINGS = {"week": "Week (Monday)", "month": "Month"}
 # Spreadsheets run a cell that starts with one of these as a formula; component names come from
 # the reports, so a CSV cell never starts with one (OWASP's "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SEPARATED_FORMULA_RE = re.compile(r"([;,\t|])([=+\-@])")
 # The chart whose datasets are the plugins: one per component seen in the window.
 ADOPTION_CHART = "plugins-over-time"
 
@@ -72,30 +73,11 @@ class SummariesState:
         return f"{self.count}:{computed}"
 
 
-# Read on every chart request: in SQL, as the ORM spends longer building it than the database
-# takes to answer it. The identifiers are our own model's.
-STATE_SQL = (
-    "SELECT MIN(date), MAX(date), COUNT(*), MAX(computed_at) "  # noqa: S608
-    f'FROM "{DailySummary._meta.db_table}"'
-)
-
-
 def summaries_state() -> SummariesState:
-    with connection.cursor() as cursor:
-        cursor.execute(STATE_SQL)
-        first, latest, count, computed = cursor.fetchone()
-    return SummariesState(
-        first=as_date(first) if first else None,
-        latest=as_date(latest) if latest else None,
-        count=count,
-        computed=_as_moment(computed),
+    found = DailySummary.objects.aggregate(
+        first=Min("date"), latest=Max("date"), count=Count("id"), computed=Max("computed_at")
     )
-
-
-def _as_moment(value: datetime | str | None) -> datetime | None:
-    if isinstance(value, str):  # SQLite: naive UTC text
-        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value
+    return SummariesState(**found)
 
 
 @dataclass
@@ -132,20 +114,16 @@ class WindowSummaries:
         ]
 
     @cached_property
-    def latest(self) -> list[dict]:
-        """The last summary of the window alone (as a one-item series, as the public may see
-        it), or none."""
+    def latest(self) -> dict | None:
+        """The last summary of the window as the public may see it, or None."""
         text = self.queryset().reverse().values_list("json", flat=True).first()
         if text is None:
-            return []
-        return [public_summary(json.loads(text), min_count=min_count())]
+            return None
+        return public_summary(json.loads(text), min_count=min_count())
 
 
-def cached(
-    parts: list[Any], compute: Callable[[], Any], *, keep: Callable[[Any], bool] = lambda _: True
-) -> Any:
-    """compute(), or what an identical call stored; `parts` name the value and its version.
-    A value `keep` refuses is not stored."""
+def cached(parts: list[Any], compute: Callable[[], Any]) -> Any:
+    """compute(), or what an identical call stored; `parts` name the value and its version."""
     # The same summaries make other public data under another PUBLIC_MIN_COUNT.
     text = json.dumps([CACHE_FORMAT, min_count(), *parts], sort_keys=True, default=str)
     key = "pulpanalytics:" + hashlib.sha256(text.encode()).hexdigest()
@@ -153,8 +131,7 @@ def cached(
     value = cache.get(key)
     if value is None:
         value = compute()
-        if keep(value):
-            cache.set(key, value, CACHE_SECONDS)
+        cache.set(key, value, CACHE_SECONDS)
     return value
 
 
@@ -165,7 +142,7 @@ def etag_of(body: str) -> str:
 
 def used_granularity(chart: Chart, granularity: str) -> str:
     """The granularity a chart is made with: charts of the latest day ignore it."""
-    return granularity if chart.over_time else "day"
+    return granularity if isinstance(chart, OverTimeChart) else "day"
 
 
 def build_chart(
@@ -173,10 +150,28 @@ def build_chart(
 ) -> ChartData:
     """The chart's data for the window, uncached: an over-time chart from its points (averaged
     per `granularity`), a chart of the latest day from that day's summary."""
-    if chart.series is None:
+    if not isinstance(chart, OverTimeChart):
         return chart.build(window.latest, params)
-    dates, found = points.series_points(chart, params, window.queryset())
+    dates, found = window_points(chart, params=params, window=window)
     return resample(chart.series.join(dates, found), granularity)
+
+
+def window_points(
+    chart: OverTimeChart, *, params: dict[str, str], window: WindowSummaries
+) -> tuple[list[str], list]:
+    """The chart's dates and points of the window's days: a slice of its points of every day.
+
+    The points of every day are read once per version of the summaries and kept, so that any
+    range costs a slice, not a read of its days: ranges picked at will (a cache key each) cannot
+    make every request read and parse years of points.
+    """
+    dates, found = cached(
+        ["points", chart.name, chart.params_key(params), window.state.version],
+        lambda: points.series_points(chart, params, DailySummary.objects.order_by("date")),
+    )
+    start = bisect_left(dates, window.window.start.isoformat()) if window.window.start else 0
+    end = bisect_right(dates, window.window.end.isoformat()) if window.window.end else len(dates)
+    return dates[start:end], found[start:end]
 
 
 def chart_data(
@@ -184,7 +179,7 @@ def chart_data(
 ) -> ChartData:
     """The chart's Chart.js data for the window; over-time charts averaged per `granularity`.
 
-    Charts that describe one day ignore the granularity. Raises the chart's ChartParameterError.
+    Charts that describe one day ignore the granularity. `params` are checked (chart_params).
     """
     return cached(
         ["chart", chart.name, params, used_granularity(chart, granularity), window.version],
@@ -203,7 +198,7 @@ def component_names(window: WindowSummaries) -> list[str]:
 
 def label_heading(chart: Chart, granularity: str) -> str:
     """What the labels of the chart's data are: the x axis title and the first column."""
-    if chart.over_time:
+    if isinstance(chart, OverTimeChart):
         return PERIOD_HEADINGS.get(granularity, chart.x_title)
     return chart.x_title
 
@@ -216,18 +211,25 @@ def table_rows(data: ChartData) -> list[tuple[str, list]]:
     ]
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return str(value)
+    if isinstance(value, str):
+        # A reader that splits on another separator starts a cell after it: defuse it there too.
+        value = SEPARATED_FORMULA_RE.sub(r"\1'\2", value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
+    return value
 
 
 def as_csv(data: ChartData, *, first_column: str) -> str:
-    """A header row (the labels' heading, then each dataset's label), then a row per label."""
+    """A header row (the labels' heading, then each dataset's label), then a row per label.
+
+    Every text cell is quoted, numbers are not: a spreadsheet that splits on ";" (or tabs) still
+    sees "a;=1+2" as one cell that starts with "a", never a cell that starts a formula.
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow([first_column] + [_cell(d["label"]) for d in data["datasets"]])
     for label, values in table_rows(data):
         writer.writerow([_cell(label)] + [_cell(value) for value in values])
@@ -254,8 +256,8 @@ def encode(chart: Chart, data: ChartData, *, output: str, granularity: str) -> t
 
 
 def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
-    """The chart's data for an API query string, as JSON or CSV. Raises QueryError and the
-    chart's ChartParameterError for parameters it cannot use."""
+    """The chart's data for an API query string, as JSON or CSV. Raises QueryError for
+    parameters it cannot use."""
     output = parse_format(query)
     granularity = parse_granularity(query)
     params = chart_params(chart, query)

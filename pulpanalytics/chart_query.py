@@ -1,7 +1,9 @@
-"""What a chart is asked for: a range of days, a granularity, a format and its own parameters.
+"""What a page or the API is asked for: a range of days, a granularity, a format and a chart's
+own parameters.
 
 The same query string drives a page and the chart API, so a view can be shared by its URL.
-Parsing is strict: anything unexpected is a QueryError whose message the client sees (400).
+Parsing is strict: anything unexpected is a QueryError whose message the client sees (400), on a
+page and in the API alike.
 """
 
 from collections.abc import Mapping
@@ -23,7 +25,7 @@ PAGE_DEFAULT_RANGE = "90d"
 
 
 class QueryError(ValueError):
-    """A query parameter that cannot be used; the message says which and why."""
+    """A query or path parameter that cannot be used; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,23 @@ def _value(query: Mapping[str, str], name: str) -> str:
     return (query.get(name) or "").strip()
 
 
-def _day(query: Mapping[str, str], name: str) -> date | None:
-    text = _value(query, name)
-    if not text:
-        return None
+def parse_day(text: str, name: str) -> date:
+    """A day written YYYY-MM-DD; `name` says where it came from in the message."""
     day = days.parse_day(text)
     if day is None:
         raise QueryError(f"{name} must be a date in the form YYYY-MM-DD, not {text[:40]!r}")
     return day
+
+
+def parse_dates(query: Mapping[str, str]) -> tuple[date | None, date | None]:
+    """`start` and `end`, both inclusive and optional."""
+    start, end = (
+        parse_day(_value(query, name), name) if _value(query, name) else None
+        for name in ("start", "end")
+    )
+    if start and end and start > end:
+        raise QueryError(f"start {start} is after end {end}")
+    return start, end
 
 
 def parse_window(
@@ -65,11 +76,9 @@ def parse_window(
     """`range` (a preset resolved against `bounds`, the first and latest summarized days) or
     `start`/`end`; neither -> the `default` preset."""
     preset = _value(query, "range")
-    start, end = _day(query, "start"), _day(query, "end")
+    start, end = parse_dates(query)
     if preset and (start or end):
         raise QueryError("give either range or start/end, not both")
-    if start and end and start > end:
-        raise QueryError(f"start {start} is after end {end}")
     if start or end:
         return Window(start, end, "custom")
     preset = preset or default

@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, date, datetime
 
-_ISO_DAY_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ISO_DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def utc_date(moment: datetime) -> date:
@@ -17,7 +17,7 @@ def as_date(value: date | str) -> date:
 
 def parse_day(value: str) -> date | None:
     """YYYY-MM-DD exactly (not the other forms date.fromisoformat accepts), or None."""
-    if not _ISO_DAY_RE.match(value):
+    if not _ISO_DAY_RE.fullmatch(value):
         return None
     try:
         return date.fromisoformat(value)

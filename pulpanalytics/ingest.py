@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.conf import settings
@@ -18,13 +18,15 @@ from google.protobuf.message import DecodeError, Message
 from pulpanalytics.days import as_date, utc_date
 from pulpanalytics.limits import ClientLimit
 from pulpanalytics.models import Component, Report, System
+from pulpanalytics.plausible import implausible_fields, is_clean_version, is_plugin_label
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
 
 logger = logging.getLogger(__name__)
 
 # pulpcore sends GA builds (three all-digit parts) to production, everything else to the dev site.
-GA_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+# Matched with fullmatch: "$" would also match before a final newline ("3.49.1\n").
+GA_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 MAX_NAME_LENGTH = Component._meta.get_field("name").max_length
 MAX_VERSION_LENGTH = Component._meta.get_field("version").max_length
 # pulpcore has about 30 plugins; a report listing hundreds is an attempt to fill the tables.
@@ -61,6 +63,8 @@ class Outcome:
     reason: str = ""
     new_system: bool = False  # stored, and the registry saw this system for the first time
     retry_after: int = 0  # limited: seconds until the client may try again
+    # stored: the fields kept as sent but left out of the statistics (plausible.py)
+    implausible: tuple[str, ...] = ()
 
 
 STORED = Outcome("stored", 200, "stored")
@@ -130,9 +134,19 @@ def parse_report(body: bytes) -> Telemetry:
                 "bad_component",
                 f"components[{index}] name or version longer than {MAX_VERSION_LENGTH} characters",
             )
-        if "\x00" in name or "\x00" in version:
-            # PostgreSQL text cannot hold NUL.
-            raise InvalidReport("bad_component", f"components[{index}] contains a NUL character")
+        if not is_plugin_label(name):
+            # Names reach URLs, pages and CSV files: only what pulpcore sends, a plugin label.
+            raise InvalidReport(
+                "bad_component",
+                f"components[{index}].name {name[:64]!r} is not a plugin label "
+                "(a lower-case letter, then lower-case letters, digits or '_'; not 'other')",
+            )
+        if not is_clean_version(version):
+            raise InvalidReport(
+                "bad_component",
+                f"components[{index}].version {version[:64]!r} has whitespace or control "
+                "characters",
+            )
         if name in seen:
             raise InvalidReport("duplicate_component", f"component {name[:64]!r} appears twice")
         seen.add(name)
@@ -142,7 +156,7 @@ def parse_report(body: bytes) -> Telemetry:
 def development_version(report: Telemetry) -> tuple[str, str] | None:
     """The first component whose version is not a GA x.y.z, if any."""
     for component in report.components:
-        if not GA_VERSION_RE.match(component.version):
+        if not GA_VERSION_RE.fullmatch(component.version):
             return component.name, component.version
     return None
 
@@ -201,9 +215,8 @@ def store_report(
         cursor.execute(UPSERT_SYSTEM_SQL, [hash_system_id(report.system_id), day, day])
         system_pk, first_seen = cursor.fetchone()
         age_days = max((day - as_date(first_seen)).days, 0)
-        cursor.execute(
-            INSERT_REPORT_SQL, [system_pk, day, age_days, json.dumps(report_data(report))]
-        )
+        data = report_data(report)
+        cursor.execute(INSERT_REPORT_SQL, [system_pk, day, age_days, json.dumps(data)])
         row = cursor.fetchone()
         if row is None:
             raise _Duplicate
@@ -212,7 +225,9 @@ def store_report(
         if new_system and admit_new_system is not None and (seconds := admit_new_system()):
             raise _NotAdmitted(seconds)
         insert_components(cursor, row[0], day, age_days, list(report.components))
-    return NEW_SYSTEM_STORED if new_system else STORED
+    outcome = NEW_SYSTEM_STORED if new_system else STORED
+    implausible = tuple(implausible_fields(data))
+    return replace(outcome, implausible=implausible) if implausible else outcome
 
 
 def ingest(

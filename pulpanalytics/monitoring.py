@@ -52,7 +52,7 @@ def readiness_problem() -> str | None:
 
 
 @require_GET
-def metrics(request: HttpRequest) -> HttpResponse:
+def prometheus_metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, only with `Authorization: Bearer <METRICS_TOKEN>`.
 
     Without METRICS_TOKEN the endpoint does not exist (404): nothing is exposed by default.

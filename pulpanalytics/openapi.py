@@ -5,13 +5,14 @@ summary.proto gets its property, and tests/test_openapi.py calls every documente
 """
 
 import json
-from functools import lru_cache
+from urllib.parse import unquote
 
+from django.urls import reverse
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from pulpanalytics import metrics
 from pulpanalytics.chart_query import FORMATS, RANGES
-from pulpanalytics.metrics.base import Chart
+from pulpanalytics.metrics.base import Chart, OverTimeChart
 from pulpanalytics.public import OTHER
 from pulpanalytics.resample import GRANULARITIES
 from pulpanalytics.summary_pb2 import Summary
@@ -39,14 +40,14 @@ def describe_chart(chart: Chart) -> dict:
         "title": chart.title,
         "description": chart.description,
         "kind": chart.kind,
-        "over_time": chart.over_time,
+        "over_time": isinstance(chart, OverTimeChart),
         "stacked": chart.stacked,
         "percent": chart.percent,
         "parameters": dict(chart.parameters),
         "required": list(chart.required),
         "x_label": chart.x_title,
         "y_label": chart.y_title,
-        "url": f"/api/v1/charts/{chart.name}/",
+        "url": reverse("chart-detail", args=[chart.name]),
     }
 
 
@@ -116,7 +117,7 @@ def _parameter_schema(chart: Chart, name: str) -> dict:
 def chart_parameters(chart: Chart) -> list[dict]:
     over_time = (
         "Averages the daily values per ISO week (labelled by its Monday) or month (YYYY-MM)."
-        if chart.over_time
+        if isinstance(chart, OverTimeChart)
         else "Ignored: this chart describes the latest day of the range."
     )
     common = [
@@ -133,7 +134,7 @@ def chart_parameters(chart: Chart) -> list[dict]:
             "granularity",
             over_time,
             {"type": "string", "enum": list(GRANULARITIES), "default": "day"},
-            example="week" if chart.over_time else None,
+            example="week" if isinstance(chart, OverTimeChart) else None,
         ),
         _query(
             "format",
@@ -219,7 +220,7 @@ def schemas() -> dict:
 def document() -> dict:
     """The whole API: summaries, the chart list, one path per chart, and this document."""
     paths = {
-        "/api/v1/summaries/": {
+        reverse("summary-list"): {
             "get": {
                 "operationId": "summary-list",
                 "summary": "Daily summaries in date order",
@@ -232,7 +233,8 @@ def document() -> dict:
                 },
             }
         },
-        "/api/v1/summaries/{day}/": {
+        # An OpenAPI path template: {day} stands for the path parameter below.
+        unquote(reverse("summary-detail", args=["{day}"])): {
             "get": {
                 "operationId": "summary-detail",
                 "summary": "The summary of one day",
@@ -254,7 +256,7 @@ def document() -> dict:
                 },
             }
         },
-        "/api/v1/charts/": {
+        reverse("chart-list"): {
             "get": {
                 "operationId": "chart-list",
                 "summary": "Every chart, its parameters and its URL",
@@ -263,10 +265,10 @@ def document() -> dict:
             }
         },
         **{
-            f"/api/v1/charts/{chart.name}/": chart_path(chart)
+            reverse("chart-detail", args=[chart.name]): chart_path(chart)
             for chart in metrics.charts().values()
         },
-        "/api/v1/openapi.json": {
+        reverse("openapi"): {
             "get": {
                 "operationId": "openapi",
                 "summary": "This document",
@@ -290,11 +292,5 @@ def document() -> dict:
 
 
 def document_json() -> str:
-    """document() as the API serves it, made once per registry (it never changes in a running
-    site; tests register metrics of their own)."""
-    return _document_json(tuple(metrics.METRICS))
-
-
-@lru_cache(maxsize=4)
-def _document_json(registry: tuple) -> str:
+    """document() as the API serves it."""
     return json.dumps(document(), indent=1)

@@ -5,11 +5,12 @@ chart whose name starts with a prefix; a metric whose charts are on no page gets
 own, so a metric added later shows up without a change here, in views.py or in urls.py.
 """
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
+
+from django.urls import NoReverseMatch, reverse
 
 from pulpanalytics import metrics
 from pulpanalytics.chart_data import (
@@ -29,7 +30,7 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
-from pulpanalytics.metrics.base import Chart, ChartData
+from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
 from pulpanalytics.resample import GRANULARITIES
 
 OVERVIEW_CHARTS = ("systems", "plugins")
@@ -40,7 +41,7 @@ MODES = {"count": "Systems", "percent": "Percentages"}
 
 @dataclass(frozen=True)
 class Page:
-    slug: str  # the URL is /<slug>/
+    slug: str  # in its URL, /<slug>/
     title: str
     intro: str
     charts: tuple[str, ...] = ()
@@ -48,7 +49,7 @@ class Page:
 
     @property
     def url(self) -> str:
-        return f"/{self.slug}/"
+        return reverse("chart-page", args=[self.slug])
 
     def chart_names(self) -> list[str]:
         names = list(self.charts)
@@ -98,8 +99,7 @@ def chart_pages() -> list[Page]:
     for metric in metrics.METRICS:
         names = tuple(chart.name for chart in metric.charts() if chart.name not in placed)
         if names:
-            question = (sys.modules[type(metric).__module__].__doc__ or "").strip()
-            extra.append(Page(metric.name.replace("_", "-"), metric.title, question, names))
+            extra.append(Page(metric.name.replace("_", "-"), metric.title, metric.question, names))
     return [*CHART_PAGES, *extra]
 
 
@@ -110,10 +110,10 @@ def find_page(slug: str) -> Page | None:
 def navigation() -> list[tuple[str, str]]:
     """(title, url) of every page, in menu order."""
     return [
-        ("Overview", "/"),
-        ("Plugins", "/plugins/"),
+        ("Overview", reverse("root")),
+        ("Plugins", reverse("plugin-list")),
         *((page.title, page.url) for page in chart_pages()),
-        ("About", "/about/"),
+        ("About", reverse("about")),
     ]
 
 
@@ -129,19 +129,22 @@ class ChartBlock:
     percent: bool
 
     @property
+    def over_time(self) -> bool:
+        return isinstance(self.chart, OverTimeChart)
+
+    @property
     def dom_id(self) -> str:
         return f"chart-{self.chart.name}"
 
     @property
     def json_url(self) -> str:
         query = urlencode(self.api_params)
-        return f"/api/v1/charts/{self.chart.name}/" + (f"?{query}" if query else "")
+        return reverse("chart-detail", args=[self.chart.name]) + (f"?{query}" if query else "")
 
     @property
     def csv_url(self) -> str:
-        return f"/api/v1/charts/{self.chart.name}/?" + urlencode(
-            {**self.api_params, "format": "csv"}
-        )
+        query = urlencode({**self.api_params, "format": "csv"})
+        return reverse("chart-detail", args=[self.chart.name]) + f"?{query}"
 
     @property
     def rows(self) -> list[tuple[str, list]]:
@@ -243,7 +246,7 @@ class Selection:
         params = dict(params or {})
         data = chart_data(chart, params=params, granularity=self.granularity, window=self.summaries)
         api_params = {**self.window.as_params(), **params}
-        if chart.over_time and self.granularity != "day":
+        if isinstance(chart, OverTimeChart) and self.granularity != "day":
             api_params["granularity"] = self.granularity
         return ChartBlock(
             chart=chart,
@@ -279,12 +282,22 @@ def known_component(name: str) -> bool:
     return name in component_names(everything)
 
 
+def plugin_url(name: str) -> str | None:
+    """The page of a plugin, or None for a name no URL can hold (names come from reports: one
+    with a newline, say, is counted, but gets no page)."""
+    try:
+        return reverse("plugin-detail", args=[name])
+    except NoReverseMatch:
+        return None
+
+
 def plugin_rows(selection: Selection, adoption: ChartData) -> list[dict]:
-    """Each component of the window, with its share of persistent systems on its latest day
-    (`adoption`: the data of the plugins chart)."""
+    """Each component of the window, with its page and its share of persistent systems on its
+    latest day (`adoption`: the data of the plugins chart)."""
     shares = dict(zip(adoption["labels"], adoption["datasets"][0]["data"], strict=True))
     return [
-        {"name": name, "share": shares.get(name)} for name in component_names(selection.summaries)
+        {"name": name, "url": plugin_url(name), "share": shares.get(name)}
+        for name in component_names(selection.summaries)
     ]
 
 

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from pulpanalytics import metrics
-from pulpanalytics.metrics.base import Chart, Point
+from pulpanalytics.metrics.base import OverTimeChart, Point
 from pulpanalytics.models import ChartPoint, DailySummary
 from pulpanalytics.public import min_count, public_summary
 
@@ -59,7 +59,7 @@ def points_of(summary: dict) -> list[tuple[str, str, Point]]:
     return [
         (chart.name, chart.params_key(params), chart.series.point_of(public, params))
         for chart in metrics.charts().values()
-        if chart.series is not None
+        if isinstance(chart, OverTimeChart)
         for params in chart.every_parameter_set(public)
     ]
 
@@ -104,7 +104,7 @@ def _refresh_batch(ids: list[int]) -> tuple[date, date, int]:
 
 
 def series_points(
-    chart: Chart, params: dict[str, str], days: QuerySet[DailySummary]
+    chart: OverTimeChart, params: dict[str, str], days: QuerySet[DailySummary]
 ) -> tuple[list[str], list[Point]]:
     """The dates of `days` (summaries in date order) and the chart's point of each: stored, or
     computed from the summary where the day's points are stale."""

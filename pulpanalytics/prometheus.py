@@ -9,10 +9,10 @@ is a memory write: the ingest path gains no database write. Without that variabl
 
 import logging
 import os
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
-from django.apps import apps
-from django.db import DatabaseError, InterfaceError, models
+from django.db import DatabaseError, InterfaceError
+from django.db.models import Max
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -22,7 +22,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from pulpanalytics.models import Report
+from pulpanalytics.models import DailySummary, Report
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,19 @@ for _outcome, _reason in (("stored", ""), ("duplicate", ""), ("ignored", "dev"))
     REPORTS.labels(outcome=_outcome, reason=_reason)
 
 
-def count_report(*, outcome: str, reason: str) -> None:
+IMPLAUSIBLE = Counter(
+    "pulpanalytics_implausible_values",
+    "Values of stored reports left out of the statistics (a count above PLAUSIBLE_MAX_COUNT, a "
+    "postgresql_version that is no server_version_num), by field.",
+    ["field"],
+    registry=_COUNTERS,
+)
+
+
+def count_report(*, outcome: str, reason: str, implausible: tuple[str, ...] = ()) -> None:
     REPORTS.labels(outcome=outcome, reason=reason).inc()
+    for field in implausible:
+        IMPLAUSIBLE.labels(field=field).inc()
 
 
 def exposition() -> bytes:
@@ -59,23 +70,12 @@ def exposition() -> bytes:
     else:
         counters = _COUNTERS
     gauges = CollectorRegistry()
-    gauges.register(DatabaseGauges(summary_model=summary_model()))
+    gauges.register(DatabaseGauges())
     return generate_latest(counters) + generate_latest(gauges)
-
-
-def summary_model() -> type[models.Model] | None:
-    """DailySummary, the model of `manage.py summarize`, or None: /metrics must work without it."""
-    try:
-        return apps.get_model("pulpanalytics", "DailySummary")
-    except LookupError:
-        return None
 
 
 class DatabaseGauges:
     """Collected at scrape time with cheap queries; a database outage shows as up 0."""
-
-    def __init__(self, *, summary_model: type[models.Model] | None) -> None:
-        self.summary_model = summary_model
 
     def collect(self) -> list[GaugeMetricFamily]:
         up = GaugeMetricFamily(
@@ -83,7 +83,7 @@ class DatabaseGauges:
         )
         try:
             raw_reports = Report.objects.count()
-            last_day = None if self.summary_model is None else newest_day(self.summary_model)
+            last_day = DailySummary.objects.aggregate(newest=Max("date"))["newest"]
         except (DatabaseError, InterfaceError) as error:
             logger.warning("metrics: database query failed: %s", str(error).strip())
             up.add_metric([], 0)
@@ -106,19 +106,3 @@ class DatabaseGauges:
                 )
             )
         return families
-
-
-def newest_day(model: type[models.Model]) -> date | None:
-    """The newest date in a summary model (one row per date, DESIGN.md section 3), None if empty.
-
-    Read without assuming the field's name: the day is the model's only DateField.
-    """
-    date_fields = [
-        field.name
-        for field in model._meta.get_fields()
-        if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField)
-    ]
-    if len(date_fields) != 1:
-        logger.error("metrics: %s has not exactly one DateField: %s", model.__name__, date_fields)
-        return None
-    return model.objects.aggregate(newest=models.Max(date_fields[0]))["newest"]

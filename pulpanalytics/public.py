@@ -96,7 +96,7 @@ def _fold_list(entries: list[dict], min_count: int) -> list[dict]:
         group = tuple(entry[name] for name in groups)
         kept.setdefault(group, [])
         count = entry[count_field]
-        if 0 < count < min_count:
+        if is_other(entry) or 0 < count < min_count:  # a stored "other" entry takes the folded
             shape, total = folded.get(group, (entry, 0))
             folded[group] = (shape, total + count)
         else:

@@ -38,7 +38,9 @@ class SummarizeError(Exception):
 
 
 @dataclass
-class RunReport:
+class RunOutcome:
+    """What one run did (or, in a dry run, would do)."""
+
     summarized: list[date] = field(default_factory=list)
     pruned_days: list[date] = field(default_factory=list)
     pruned_reports: int = 0
@@ -179,13 +181,13 @@ def run(
     only: date | None = None,
     dry_run: bool = False,
     log: Callable[[str], None] = lambda line: None,
-) -> RunReport:
+) -> RunOutcome:
     """Summarize the pending days (or only `only`), then prune; `log` gets one line per step."""
-    report = RunReport(dry_run=dry_run)
+    outcome = RunOutcome(dry_run=dry_run)
     with exclusive_run() as acquired:
         if not acquired:
-            report.locked_out = True
-            return report
+            outcome.locked_out = True
+            return outcome
         until = first_unfinished_day(now)
         days = (
             [_check_resummarizable(only, until=until, today=utc_date(now))]
@@ -202,11 +204,11 @@ def run(
                     f"Summarized {day}: {summary.get('systems', 0):,} systems, "
                     f"{summary.get('persistent_systems', 0):,} persistent"
                 )
-            report.summarized.append(day)
+            outcome.summarized.append(day)
         if dry_run:
-            report.remade_points_days = points.stale().count()
+            outcome.remade_points_days = points.stale().count()
         else:
-            report.remade_points_days = points.refresh(log=log)
+            outcome.remade_points_days = points.refresh(log=log)
         for day in prunable_days(today=utc_date(now)):
             if dry_run:
                 count = Report.objects.filter(day=day).count()
@@ -214,9 +216,9 @@ def run(
             else:
                 count = prune_day(day)
                 log(f"Pruned the raw rows of {day} ({count:,} systems)")
-            report.pruned_days.append(day)
-            report.pruned_reports += count
-    return report
+            outcome.pruned_days.append(day)
+            outcome.pruned_reports += count
+    return outcome
 
 
 def _check_resummarizable(day: date, *, until: date, today: date) -> date:

@@ -7,14 +7,14 @@ import re
 from django.conf import settings
 
 # The canonical 8-4-4-4-12 form pulpcore sends (str(uuid)); either case is the same system.
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NIL_UUIDS = {"00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"}
 
 
 def canonical_system_id(system_id: str) -> str | None:
     """The lower-case UUID, or None when system_id is not a usable UUID."""
     value = system_id.lower()
-    if not UUID_RE.match(value) or value in NIL_UUIDS:
+    if not UUID_RE.fullmatch(value) or value in NIL_UUIDS:
         return None
     return value
 

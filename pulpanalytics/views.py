@@ -2,6 +2,8 @@
 
 import logging
 import re
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,7 +16,6 @@ from pulpanalytics import limits, pages
 from pulpanalytics.chart_query import QueryError
 from pulpanalytics.headlines import headlines
 from pulpanalytics.ingest import ingest
-from pulpanalytics.metrics.base import ChartParameterError
 from pulpanalytics.prometheus import count_report
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     )
     if outcome.kind == "limited":
         return _limited(outcome.retry_after, outcome.message, outcome.reason)
-    count_report(outcome=outcome.kind, reason=outcome.reason)
+    count_report(outcome=outcome.kind, reason=outcome.reason, implausible=outcome.implausible)
     if outcome.kind != "stored":
         logger.info(
             "report %s: %s",
@@ -101,62 +102,63 @@ def _count_rejection(reason: str) -> None:
     logger.info("report rejected: %s", reason, extra={"outcome": "rejected", "reason": reason})
 
 
-def _bad_query(request: HttpRequest, bad: Exception) -> HttpResponse:
-    return render(request, "pulpanalytics/bad_query.html", {"message": str(bad)}, status=400)
+def answers_bad_query(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The page view, answering 400 with the bad query page when its query string is unusable."""
+
+    @wraps(view)
+    def page(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except QueryError as bad:
+            context = {"message": str(bad)}
+            return render(request, "pulpanalytics/bad_query.html", context, status=400)
+
+    return page
 
 
+@answers_bad_query
 def overview(request: HttpRequest) -> HttpResponse:
-    try:
-        selection = pages.select(request.GET)
-        blocks = [selection.block(name) for name in pages.OVERVIEW_CHARTS]
-    except QueryError as bad:
-        return _bad_query(request, bad)
+    selection = pages.select(request.GET)
+    blocks = [selection.block(name) for name in pages.OVERVIEW_CHARTS]
     day, numbers = headlines(until=selection.window.end)
     context = {"selection": selection, "blocks": blocks, "day": day, "headlines": numbers}
     return render(request, "pulpanalytics/overview.html", context)
 
 
 @require_safe
+@answers_bad_query
 def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = pages.find_page(slug)
     if page is None:
         raise Http404(f"no page {slug}")
-    try:
-        selection = pages.select(request.GET)
-        blocks = [selection.block(name) for name in page.chart_names()]
-    except QueryError as bad:
-        return _bad_query(request, bad)
+    selection = pages.select(request.GET)
+    blocks = [selection.block(name) for name in page.chart_names()]
     context = {"page": page, "selection": selection, "blocks": blocks}
     return render(request, "pulpanalytics/chart_page.html", context)
 
 
 @require_safe
+@answers_bad_query
 def plugin_list(request: HttpRequest) -> HttpResponse:
-    try:
-        selection = pages.select(request.GET)
-        blocks = [selection.block(name) for name in pages.PLUGIN_LIST_CHARTS]
-    except QueryError as bad:
-        return _bad_query(request, bad)
-    plugins = pages.plugin_rows(selection, blocks[0].data)
+    selection = pages.select(request.GET)
+    blocks = [selection.block(name) for name in pages.PLUGIN_LIST_CHARTS]
     context = {
         "selection": selection,
         "blocks": blocks,
-        "plugins": plugins,
+        "plugins": pages.plugin_rows(selection, blocks[0].data),
         "public_min_count": settings.PUBLIC_MIN_COUNT,
     }
     return render(request, "pulpanalytics/plugin_list.html", context)
 
 
 @require_safe
+@answers_bad_query
 def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
     if not pages.known_component(name):
         raise Http404(f"no plugin {name} in any summary")
-    try:
-        mode = pages.parse_mode(request.GET)
-        selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})
-        blocks = pages.plugin_blocks(selection, name=name, mode=mode)
-    except (QueryError, ChartParameterError) as bad:
-        return _bad_query(request, bad)
+    mode = pages.parse_mode(request.GET)
+    selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})
+    blocks = pages.plugin_blocks(selection, name=name, mode=mode)
     context = {"selection": selection, "blocks": blocks, "name": name, "mode": mode}
     return render(request, "pulpanalytics/plugin_detail.html", context)
 
@@ -167,5 +169,9 @@ def about(request: HttpRequest) -> HttpResponse:
         "raw_retention_days": settings.RAW_RETENTION_DAYS,
         "persistent_min_age_days": settings.PERSISTENT_MIN_AGE_DAYS,
         "public_min_count": settings.PUBLIC_MIN_COUNT,
+        "plausible_max_count": settings.PLAUSIBLE_MAX_COUNT,
+        "plugin_min_systems": settings.PLUGIN_MIN_SYSTEMS,
+        "new_system_rate_limit": settings.NEW_SYSTEM_RATE_LIMIT,
+        "rate_limit_window_minutes": settings.RATE_LIMIT_WINDOW_SECONDS // 60,
     }
     return render(request, "pulpanalytics/about.html", context)

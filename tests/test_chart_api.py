@@ -75,12 +75,12 @@ def test_component_versions_as_csv_per_week_with_a_header_row(client):
     assert response["Content-Disposition"] == 'attachment; filename="component-versions.csv"'
     # A moves from 3.44 to 3.45 on 2026-02-05, so its week has 3.44 on 3 days of 7.
     assert response.content.decode().splitlines() == [
-        "Week (Monday),3.46,3.45,3.44",
-        "2026-01-26,1.0,1.0,1.0",
-        "2026-02-02,1.0,1.57,0.43",
-        "2026-02-09,1.0,2.0,0.0",
-        "2026-02-16,2.0,2.0,0.0",
-        "2026-02-23,2.0,2.0,0.0",
+        '"Week (Monday)","3.46","3.45","3.44"',
+        '"2026-01-26",1.0,1.0,1.0',
+        '"2026-02-02",1.0,1.57,0.43',
+        '"2026-02-09",1.0,2.0,0.0',
+        '"2026-02-16",2.0,2.0,0.0',
+        '"2026-02-23",2.0,2.0,0.0',
     ]
 
 
@@ -194,6 +194,26 @@ def test_chart_data_is_built_once_and_then_served_from_the_cache(client, django_
     with django_assert_num_queries(1):
         second = client.get("/api/v1/charts/component-versions/", {"component": "core"})
     assert second.content == first.content
+
+
+def test_any_range_of_an_over_time_chart_is_a_slice_of_its_points_read_once(
+    client, django_assert_num_queries
+):
+    # Every range of a chart reads its points of every day once per version of the summaries;
+    # a new range is then a slice of them (each distinct range is a cache key of its own).
+    with django_assert_num_queries(3):
+        whole = client.get("/api/v1/charts/systems/", {"range": "all"}).json()
+    for start, end in [("2026-02-01", "2026-02-10"), ("2026-02-03", "2026-02-04")]:
+        with django_assert_num_queries(1):
+            part = client.get("/api/v1/charts/systems/", {"start": start, "end": end}).json()
+        first = whole["labels"].index(start)
+        last = whole["labels"].index(end) + 1
+        assert part == {
+            "labels": whole["labels"][first:last],
+            "datasets": [
+                {"label": d["label"], "data": d["data"][first:last]} for d in whole["datasets"]
+            ],
+        }
 
 
 @pytest.mark.parametrize(

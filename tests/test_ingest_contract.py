@@ -199,7 +199,7 @@ VALIDATION_TABLE = [
         "NUL in a version",
         lambda: build_telemetry(SYSTEM, components={"core": "3.45.\x002"}),
         400,
-        "components[0] contains a NUL character",
+        "components[0].version '3.45.\\x002' has whitespace or control characters",
         (0, 0, 0),
     ),
     (

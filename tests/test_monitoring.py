@@ -4,18 +4,15 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, models
+from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse
 from django.test import Client
-from django.test.utils import isolate_apps
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
-from pulpanalytics import prometheus
-from pulpanalytics.models import Report
+from pulpanalytics.models import DailySummary, Report
 from tests.test_settings import GOOD_KEY, loaded
 
 TOKEN = "scrape-token-for-tests"
@@ -162,40 +159,13 @@ def test_metrics_still_show_the_counters_when_the_database_is_down(scrape, datab
     assert reports("stored") in samples
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_summary_gauge_is_the_start_of_the_newest_summarized_day():
-    # A stand-in table shaped like DESIGN.md's DailySummary (one row per date), created for real.
-    with isolate_apps("pulpanalytics"):
-
-        class DailySummary(models.Model):
-            date = models.DateField(unique=True)
-            computed_at = models.DateTimeField()
-            summary = models.JSONField()
-
-            class Meta:
-                app_label = "pulpanalytics"
-                db_table = "test_monitoring_daily_summary"
-
-            def __str__(self) -> str:
-                return f"summary of {self.date}"
-
-    with connection.schema_editor() as editor:
-        editor.create_model(DailySummary)
-    try:
-        assert prometheus.newest_day(DailySummary) is None
-        for day in (dt.date(2026, 3, 2), dt.date(2026, 2, 27)):
-            DailySummary.objects.create(
-                date=day, computed_at=dt.datetime(2026, 3, 3, tzinfo=dt.UTC), summary={}
-            )
-        assert prometheus.newest_day(DailySummary) == dt.date(2026, 3, 2)
-        registry = CollectorRegistry()
-        registry.register(prometheus.DatabaseGauges(summary_model=DailySummary))
-        samples = parse(generate_latest(registry).decode())
-        # 2026-03-02T00:00:00Z
-        assert samples[gauge("pulpanalytics_last_summarized_day_timestamp_seconds")] == 1772409600
-    finally:
-        with connection.schema_editor() as editor:
-            editor.delete_model(DailySummary)
+@pytest.mark.django_db
+def test_the_summary_gauge_is_the_start_of_the_newest_summarized_day(scrape):
+    computed = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    for day in (dt.date(2026, 3, 2), dt.date(2026, 2, 27)):
+        DailySummary.objects.create(date=day, json="{}", computed_at=computed)
+    # 2026-03-02T00:00:00Z
+    assert scrape()[gauge("pulpanalytics_last_summarized_day_timestamp_seconds")] == 1772409600
 
 
 def test_the_pod_ip_from_the_downward_api_is_an_allowed_host():

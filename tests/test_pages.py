@@ -9,7 +9,7 @@ import re
 import pytest
 
 from pulpanalytics import metrics
-from pulpanalytics.metrics.base import Chart, Metric
+from pulpanalytics.metrics.base import Chart, LatestChart, Metric
 from pulpanalytics.telemetry_pb2 import Telemetry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_data")]
@@ -240,20 +240,21 @@ class Weekdays(Metric):
 
     name = "weekdays"
     title = "Weekdays"
+    question = "On which weekday do systems report?"
 
     def summarize(self, day) -> dict:
         return {}
 
     def charts(self) -> list[Chart]:
         return [
-            Chart(
+            LatestChart(
                 name="weekday-systems",
                 title="Systems by weekday",
-                description="Systems per day, again.",
-                kind="line",
-                build=lambda summaries, params: {
-                    "labels": [s["date"] for s in summaries],
-                    "datasets": [{"label": "Systems", "data": [s["systems"] for s in summaries]}],
+                description="Systems on the latest day, again.",
+                kind="bar",
+                build=lambda summary, params: {
+                    "labels": [summary["date"]],
+                    "datasets": [{"label": "Systems", "data": [summary["systems"]]}],
                 },
             )
         ]
@@ -265,6 +266,7 @@ def test_a_metric_added_later_gets_a_page_a_menu_entry_and_an_api_path(client, m
     assert page.status_code == 200
     assert [s["canvas"] for s in specs(page)] == ["chart-weekday-systems"]
     assert '<a href="/weekdays/" aria-current="page">Weekdays</a>' in page.content.decode()
+    assert '<p class="lead">On which weekday do systems report?</p>' in page.content.decode()
     data = client.get("/api/v1/charts/weekday-systems/", {"start": "2026-03-01"}).json()
     assert data == {"labels": ["2026-03-01"], "datasets": [{"label": "Systems", "data": [5]}]}
     assert "/api/v1/charts/weekday-systems/" in client.get("/api/v1/openapi.json").json()["paths"]

@@ -67,7 +67,9 @@ def test_chart_data_of_an_empty_database_is_empty(client, chart, query, expected
 
 def test_empty_chart_data_as_csv_is_only_the_header(client):
     response = client.get("/api/v1/charts/systems/", {"format": "csv", "granularity": "month"})
-    assert response.content.decode() == "Month,All systems,New systems,Persistent systems\r\n"
+    assert response.content.decode() == (
+        '"Month","All systems","New systems","Persistent systems"\r\n'
+    )
 
 
 def store(day: dt.date, systems: int, computed: dt.datetime) -> None:
@@ -103,3 +105,19 @@ def test_a_newly_summarized_day_shows_up_in_every_range_that_holds_it(client):
     store(dt.date(2026, 3, 2), 5, computed + dt.timedelta(days=1))
     labels = client.get("/api/v1/charts/systems/", {"range": "30d"}).json()["labels"]
     assert labels == ["2026-03-01", "2026-03-02"]
+
+
+def test_a_plugin_whose_name_no_url_can_hold_is_listed_without_a_link(client):
+    # Names come from reports; the path converter takes no newline, so reverse() cannot make one.
+    components = [{"name": name, "systems": 2, "xy": [], "xyz": []} for name in ("a\nb", "core")]
+    summary = {"date": "2026-03-01", "persistent_systems": 4, "components": components}
+    DailySummary.objects.create(
+        date=dt.date(2026, 3, 1),
+        json=json.dumps(summary),
+        computed_at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+    )
+    response = client.get("/plugins/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<li><a href="/plugins/core/">core</a> <span class="share">50%' in page
+    assert '<li>a\nb <span class="share">50%' in page

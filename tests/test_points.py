@@ -14,6 +14,7 @@ from pulpanalytics import points
 from pulpanalytics.chart_data import WindowSummaries, build_chart
 from pulpanalytics.chart_query import Window
 from pulpanalytics.metrics import charts
+from pulpanalytics.metrics.base import OverTimeChart
 from pulpanalytics.models import ChartPoint, DailySummary
 from tests.site_data import DAYS, FIRST_DAY, LATEST_DAY
 
@@ -21,7 +22,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_data")]
 
 # Every over-time chart, and the component charts with a component on every day (core), on the
 # last 15 days only (ansible), on none (nope), in percent, and with the default mode spelt out.
-CASES = [(name, {}) for name, chart in charts().items() if chart.over_time and not chart.required]
+OVER_TIME = [name for name, chart in charts().items() if isinstance(chart, OverTimeChart)]
+CASES = [(name, {}) for name in OVER_TIME if not charts()[name].required]
 CASES += [
     ("component-versions", {"component": "core"}),
     ("component-versions", {"component": "core", "mode": "percent"}),
@@ -39,7 +41,7 @@ def test_summarize_stores_a_point_per_day_for_every_chart_and_component():
     assert not points.stale().exists()
     per_day = ChartPoint.objects.filter(date=LATEST_DAY)
     names = sorted({point.chart for point in per_day})
-    assert names == sorted(name for name, chart in charts().items() if chart.over_time)
+    assert names == sorted(OVER_TIME)
     # On the latest day persistent systems run 5 components (E's core is new): each in two modes.
     versions = sorted(per_day.filter(chart="component-versions").values_list("params", flat=True))
     assert len(versions) == 10
@@ -67,7 +69,7 @@ def test_a_chart_from_its_points_is_the_chart_of_its_summaries(
     # The days of the window and the chart's points; not one summary.
     with django_assert_num_queries(2):
         from_points = build_chart(chart, params=params, granularity="day", window=window)
-    assert from_points == chart.build(window.summaries, params)
+    assert from_points == chart.series.build(window.summaries, params)
     assert len(from_points["labels"]) == DAYS
 
 
@@ -93,7 +95,7 @@ def test_stale_points_are_computed_from_the_summaries_of_the_public(
     # The days, the (unused) stored points, the summaries of the stale days.
     with django_assert_num_queries(3):
         folded = build_chart(chart, params=params, granularity="day", window=window)
-    assert folded == chart.build(window.summaries, params)
+    assert folded == chart.series.build(window.summaries, params)
 
 
 def test_folded_points_show_other_where_stored_points_showed_small_counts(settings):
@@ -157,7 +159,7 @@ def test_a_day_summarized_before_a_metric_existed_has_empty_points_of_its_charts
     chart = charts()["online-workers"]
     older = {"date": "2026-01-01", "systems": 3, "components": []}  # no online_workers key
     assert chart.series.point_of(older, {}) == {}
-    assert chart.build([older], {})["datasets"] == [
+    assert chart.series.build([older], {})["datasets"] == [
         {"label": "Processes (average)", "data": [None]},
         {"label": "Hosts (average)", "data": [None]},
     ]

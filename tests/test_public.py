@@ -7,6 +7,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from pulpanalytics.metrics import charts
+from pulpanalytics.metrics.base import OverTimeChart
 from pulpanalytics.public import is_other, public_summary
 from pulpanalytics.summary_pb2 import Summary
 from tests.test_settings import refused
@@ -157,8 +158,14 @@ def test_every_counted_message_of_summary_proto_has_the_other_flag():
 
 
 def test_charts_label_the_other_entries_of_a_folded_summary_other():
-    public = [public_summary(STORED, min_count=5)]
-    built = {name: chart.build(public, {"component": "core"}) for name, chart in charts().items()}
+    public = public_summary(STORED, min_count=5)
+    params = {"component": "core"}
+    built = {
+        name: chart.series.build([public], params)
+        if isinstance(chart, OverTimeChart)
+        else chart.build(public, params)
+        for name, chart in charts().items()
+    }
     assert built["age-latest"]["labels"][-1] == "other"
     assert built["age-latest"]["datasets"][0]["data"][-1] == 3
     assert built["age"]["datasets"][-1] == {"label": "other", "data": [3]}

@@ -332,9 +332,8 @@ def test_production_defaults_of_the_security_block():
                 "OPTIONS": {"MAX_ENTRIES": 100000},
             },
             "charts": {
-                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                "LOCATION": "pulpanalytics-charts",
-                "OPTIONS": {"MAX_ENTRIES": 300},
+                "BACKEND": "pulpanalytics.memory_cache.BoundedMemoryCache",
+                "OPTIONS": {"MAX_BYTES": 33554432},
             },
         },
         "REPORT_RATE_LIMIT": 10000,
@@ -371,9 +370,8 @@ def test_a_trusted_proxy_redis_and_connection_variables_are_read():
             "LOCATION": "redis://cache:6379/2",
         },
         "charts": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "pulpanalytics-charts",
-            "OPTIONS": {"MAX_ENTRIES": 300},
+            "BACKEND": "pulpanalytics.memory_cache.BoundedMemoryCache",
+            "OPTIONS": {"MAX_BYTES": 33554432},
         },
     }
     database = values["DATABASES"]["default"]

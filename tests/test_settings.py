@@ -66,15 +66,21 @@ def test_a_fresh_checkout_in_debug_needs_no_variable():
     assert values["key"].startswith("dev-only-key")
 
 
+def connection_of(database: dict) -> dict:
+    """What a database setting says about where to connect and how."""
+    keys = ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", *CONNECTIONS, "OPTIONS")
+    return {key: database[key] for key in keys if database.get(key)}
+
+
 def test_database_url_for_postgresql():
     values = loaded(DEBUG="1", DATABASE_URL="postgres://pulp:s%40cret@db.example:6543/analytics")
-    assert values["db"] == {
+    assert connection_of(values["db"]) == {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": "analytics",
         "USER": "pulp",
         "PASSWORD": "s@cret",
         "HOST": "db.example",
-        "PORT": "6543",
+        "PORT": 6543,
         **CONNECTIONS,
         **POSTGRES_OPTIONS,
     }
@@ -82,11 +88,16 @@ def test_database_url_for_postgresql():
 
 def test_database_url_for_sqlite():
     values = loaded(DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3")
-    assert values["db"] == {
+    assert connection_of(values["db"]) == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": "/tmp/x.sqlite3",
         **CONNECTIONS,
     }
+
+
+def test_a_relative_sqlite_url_names_a_file_in_the_working_directory():
+    values = loaded(DEBUG="1", DATABASE_URL="sqlite:///analytics.sqlite3")
+    assert values["db"]["NAME"] == "analytics.sqlite3"
 
 
 def test_db_variables_of_existing_deployments():
@@ -183,6 +194,8 @@ def test_system_id_key_is_derived_from_secret_key_and_stable():
         ({"COLLECT_DEV_SYSTEMS": "2", "DEBUG": "1"}, "COLLECT_DEV_SYSTEMS='2' is not a boolean"),
         ({"DATABASE_URL": "mysql://x/y", "DEBUG": "1"}, "unsupported scheme 'mysql'"),
         ({"DATABASE_URL": "postgres://host:99999/db", "DEBUG": "1"}, "bad port"),
+        ({"DATABASE_URL": "postgres://host/", "DEBUG": "1"}, "DATABASE_URL names no database"),
+        ({"DATABASE_URL": "sqlite://", "DEBUG": "1"}, "DATABASE_URL names no database"),
         ({"DB_HOST": "pg", "DB_PORT": "five", "DEBUG": "1"}, "DB_PORT='five' is not an integer"),
         ({}, "SECRET_KEY (or APP_KEY) is required when DEBUG is off"),
         (

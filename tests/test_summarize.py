@@ -415,7 +415,7 @@ def test_odd_versions_on_the_dev_site_never_stop_a_run(post_at, telemetry, summa
 def test_a_metric_that_lives_only_in_the_tests_shows_up_in_the_summary(
     scenario, summarize_at, monkeypatch, client
 ):
-    from pulpanalytics.metrics.base import Chart, Metric
+    from pulpanalytics.metrics.base import LatestChart, Metric
 
     class BusiestDay(Metric):
         """Which day of the week is it? (a metric nobody registered but this test)"""
@@ -431,12 +431,12 @@ def test_a_metric_that_lives_only_in_the_tests_shows_up_in_the_summary(
 
         def charts(self):
             return [
-                Chart(
+                LatestChart(
                     name="weekday",
                     title="Weekday",
                     description="ISO weekday",
-                    kind="line",
-                    build=lambda s, p: {"labels": [x["date"] for x in s], "datasets": []},
+                    kind="bar",
+                    build=lambda summary, params: {"labels": [summary["date"]], "datasets": []},
                 )
             ]
 

@@ -316,6 +316,8 @@ def reference_summary(reports: list[dict], day: dt.date, first_seen: dict[int, d
         pg[r["postgresql_version"] or 0] += 1
 
     def average(values: list[int]) -> float | None:
+        # A count above PLAUSIBLE_MAX_COUNT (100,000) counts as not sent.
+        values = [value for value in values if value <= 100_000]
         return round(sum(values) / len(values), 4) if values else None
 
     workers = [r["workers"] for r in persistent if r["workers"]]

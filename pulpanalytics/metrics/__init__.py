@@ -3,10 +3,6 @@
 Order matters only for the order of keys in a Summary's JSON.
 """
 
-from collections.abc import Mapping
-from functools import lru_cache
-from types import MappingProxyType
-
 from pulpanalytics.metrics.age import Age
 from pulpanalytics.metrics.base import Chart, Metric
 from pulpanalytics.metrics.components import Components
@@ -27,12 +23,6 @@ METRICS: list[Metric] = [
 ]
 
 
-def charts() -> Mapping[str, Chart]:
-    """Every chart of every registered metric, by name; made once per registry (a running site
-    has one; tests register metrics of their own)."""
-    return _charts(tuple(METRICS))
-
-
-@lru_cache(maxsize=4)
-def _charts(registry: tuple[Metric, ...]) -> Mapping[str, Chart]:
-    return MappingProxyType({chart.name: chart for metric in registry for chart in metric.charts()})
+def charts() -> dict[str, Chart]:
+    """Every chart of every registered metric, by name."""
+    return {chart.name: chart for metric in METRICS for chart in metric.charts()}

@@ -5,8 +5,8 @@ from collections.abc import Mapping
 
 from django.db.models import Count
 
-from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
-from pulpanalytics.metrics.series import OTHER, buckets, latest, numbered
+from pulpanalytics.metrics.base import Chart, ChartData, Day, LatestChart, Metric, OverTimeChart
+from pulpanalytics.metrics.series import OTHER, buckets, numbered
 
 DAYS_PER_MONTH = 30
 
@@ -14,6 +14,7 @@ DAYS_PER_MONTH = 30
 class Age(Metric):
     name = "age"
     title = "Age of installations"
+    question = "How long have the installations that report been around?"
 
     def summarize(self, day: Day) -> dict:
         rows = day.reports.values("age_days").annotate(count=Count("id")).order_by("age_days")
@@ -21,7 +22,7 @@ class Age(Metric):
 
     def charts(self) -> list[Chart]:
         return [
-            Chart(
+            LatestChart(
                 name="age-latest",
                 title="Age of installations on the latest day",
                 description="Systems that reported on the latest day, by months since they "
@@ -30,7 +31,7 @@ class Age(Metric):
                 x_label="Age",
                 build=self.latest_chart,
             ),
-            Chart(
+            OverTimeChart(
                 name="age",
                 title="Systems by age over time",
                 description="Systems that reported each day, by days since they first reported, "
@@ -45,8 +46,7 @@ class Age(Metric):
         ]
 
     @staticmethod
-    def latest_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        summary = latest(summaries)
+    def latest_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
         months: dict[int, int] = defaultdict(int)
         other = 0
         for days, count in numbered(summary["age"] if summary else [], "days"):

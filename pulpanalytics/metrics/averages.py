@@ -1,11 +1,12 @@
 """Shared by the online workers and online content apps metrics: processes and hosts averages."""
 
-from django.db.models import Avg, FloatField
+from django.db.models import Avg, FloatField, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from pulpanalytics.metrics.base import Chart, Day, Metric
+from pulpanalytics.metrics.base import Chart, Day, Metric, OverTimeChart
 from pulpanalytics.metrics.series import lines
+from pulpanalytics.plausible import max_count
 
 # Both databases average in double precision but may sum in another order: round so that SQLite
 # and PostgreSQL store the same number.
@@ -19,10 +20,14 @@ class ProcessesAndHostsAverages(Metric):
     noun = ""  # what the processes are, e.g. "worker"
 
     def summarize(self, day: Day) -> dict:
-        averages = day.persistent_reports.aggregate(
+        parts = ("processes", "hosts")
+        # A count above PLAUSIBLE_MAX_COUNT counts as not sent (plausible.py).
+        averages = day.persistent_reports.annotate(
+            **{part: Cast(KT(f"data__{self.field}__{part}"), FloatField()) for part in parts}
+        ).aggregate(
             **{
-                f"{part}_avg": Avg(Cast(KT(f"data__{self.field}__{part}"), FloatField()))
-                for part in ("processes", "hosts")
+                f"{part}_avg": Avg(part, filter=Q(**{f"{part}__lte": max_count()}))
+                for part in parts
             }
         )
         return {
@@ -34,7 +39,7 @@ class ProcessesAndHostsAverages(Metric):
 
     def charts(self) -> list[Chart]:
         return [
-            Chart(
+            OverTimeChart(
                 name=self.field.replace("_", "-"),
                 title=self.title,
                 description=f"Average number of online {self.noun} processes, and of hosts "

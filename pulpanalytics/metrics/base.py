@@ -1,31 +1,39 @@
 """The Metric contract: a metric fills its keys of a day's Summary and turns summaries into charts.
 
 A metric is one module in this package, listed in METRICS (metrics/__init__.py). summarize()
-aggregates one day in the database; its charts turn a date-ordered series of Summary dicts (the
-JSON of summary.proto) into Chart.js-ready data: an over-time chart through a Series (a point
-per day, then the points joined), a chart of the latest day directly. Pages, URLs, the API,
-admin and the command read the registry and need no change when a metric is added.
+aggregates one day in the database; its charts turn summaries (the JSON of summary.proto) into
+Chart.js-ready data, in one of two ways: a LatestChart builds from the latest day's summary, an
+OverTimeChart from a point per day (its Series), the points joined. Pages, URLs, the API, admin
+and the command read the registry and need no change when a metric is added.
 """
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar, TypedDict
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 
 from pulpanalytics.models import Component, Report
 
-# {"labels": [...], "datasets": [{"label": str, "data": [number | None, ...]}, ...]}
-ChartData = dict
+
+class Dataset(TypedDict):
+    label: str
+    data: list[float | int | None]  # one value per label of the chart
+
+
+class ChartData(TypedDict):
+    """Chart.js data, as the API sends it."""
+
+    labels: list[str]
+    datasets: list[Dataset]
+
+
 Summaries = Sequence[dict]
 # One day's value of each dataset of an over-time chart, by the dataset's label.
 Point = dict[str, float | int | None]
-
-
-class ChartParameterError(ValueError):
-    """A chart was asked for with a parameter it does not understand (the API answers 400)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class Series:
             return {}
 
     def build(self, summaries: Summaries, params: Mapping[str, str]) -> ChartData:
+        """The chart straight from whole summaries: what the stored points must give too (the
+        tests hold chart_data.build_chart to it)."""
         return self.join(
             [summary["date"] for summary in summaries],
             [self.point_of(summary, params) for summary in summaries],
@@ -98,53 +108,37 @@ def no_parameters(summary: dict) -> list[dict[str, str]]:
     return [{}]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Chart:
-    """One chart: how to draw it and how to build its data from a series of summaries.
+    """What every chart has: a name, how it is drawn, and the query parameters it takes.
 
-    An over-time chart gives `series` (one label per day; the API can average them per week or
-    month); a chart of the latest day of the series gives `build`. Either way `build(summaries,
-    params)` makes the chart's data. `parameters` names the query parameters the chart accepts
-    besides the range (e.g. {"component": "a component name"}); `required` lists those it
-    refuses to build without, `choices` the values a parameter may take (the first is its
-    default) and `examples` a value of each (for the OpenAPI document and its test).
-    `parameter_sets(summary)` lists, for an over-time chart with parameters, every set of them
-    (but those in `choices`) whose point on that day is not empty: those points are stored,
-    any other is empty. `x_label` and `y_label` name the axes (and the table's columns).
+    `parameters` names the query parameters the chart accepts besides the range (e.g.
+    {"component": "a component name"}); `required` lists those it refuses to build without,
+    `choices` the values a parameter may take (the first is its default) and `examples` a value
+    of each (for the OpenAPI document and its test). The chart is built only with parameters
+    chart_query.chart_params() has checked. `x_label` and `y_label` name the axes (and the
+    table's columns).
     """
+
+    # The x axis, unless the chart names it.
+    default_x_label: ClassVar[str] = "Label"
 
     name: str
     title: str
     description: str
     kind: str  # Chart.js type: line, bar, pie, doughnut
-    build: Callable[[Summaries, Mapping[str, str]], ChartData] | None = None
-    series: Series | None = None
     stacked: bool = False
     percent: bool = False  # values are percentages
     parameters: Mapping[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     examples: Mapping[str, str] = field(default_factory=dict)
-    parameter_sets: Callable[[dict], list[dict[str, str]]] = no_parameters
     x_label: str = ""
     y_label: str = ""
 
-    def __post_init__(self) -> None:
-        if (self.build is None) == (self.series is None):
-            raise TypeError(f"chart {self.name}: give either build or series")
-        if self.series is not None and self.required and self.parameter_sets is no_parameters:
-            raise TypeError(f"chart {self.name}: list the sets of its parameters, parameter_sets")
-        if self.series is not None:
-            # Frozen, and build is a field: set it once, here.
-            object.__setattr__(self, "build", self.series.build)
-
-    @property
-    def over_time(self) -> bool:
-        return self.series is not None
-
     @property
     def x_title(self) -> str:
-        return self.x_label or ("Date" if self.over_time else "Label")
+        return self.x_label or self.default_x_label
 
     @property
     def y_title(self) -> str:
@@ -159,6 +153,33 @@ class Chart:
         )
         return urlencode(kept)
 
+
+@dataclass(frozen=True, kw_only=True)
+class LatestChart(Chart):
+    """A chart of the latest day of a range: `build(summary, params)` makes its data from that
+    day's summary (None when the range has no day)."""
+
+    build: Callable[[dict | None, Mapping[str, str]], ChartData]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OverTimeChart(Chart):
+    """A chart of every day of a range, one label per day (the API can average them per week or
+    month), made of the days' points (its `series`).
+
+    `parameter_sets(summary)` lists, for a chart with parameters, every set of them (but those in
+    `choices`) whose point on that day is not empty: those points are stored, any other is empty.
+    """
+
+    default_x_label: ClassVar[str] = "Date"
+
+    series: Series
+    parameter_sets: Callable[[dict], list[dict[str, str]]] = no_parameters
+
+    def __post_init__(self) -> None:
+        if self.required and self.parameter_sets is no_parameters:
+            raise TypeError(f"chart {self.name}: list the sets of its parameters, parameter_sets")
+
     def every_parameter_set(self, summary: dict) -> list[dict[str, str]]:
         """parameter_sets(summary), each with every combination of the choices."""
         try:
@@ -171,10 +192,11 @@ class Chart:
 
 
 class Metric(ABC):
-    """Subclass, set `name` and `title`, implement summarize() and charts()."""
+    """Subclass, set `name`, `title` and `question`, implement summarize() and charts()."""
 
     name: str = ""
     title: str = ""
+    question: str = ""  # what its charts answer; the intro of a page of its own
 
     @abstractmethod
     def summarize(self, day: Day) -> dict:

@@ -3,31 +3,29 @@
 from collections import defaultdict
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db.models import Count
 
-from pulpanalytics.metrics.base import (
-    Chart,
-    ChartData,
-    ChartParameterError,
-    Day,
-    Metric,
-    Summaries,
-)
-from pulpanalytics.metrics.series import latest, newest_first, percent, stacked, xy
-from pulpanalytics.public import OTHER
+from pulpanalytics.metrics.base import Chart, ChartData, Day, LatestChart, Metric, OverTimeChart
+from pulpanalytics.metrics.series import newest_first, percent, stacked, xy
+from pulpanalytics.plausible import is_plugin_label
+from pulpanalytics.public import OTHER, is_other
 
 MODES = ("count", "percent")
 
 
 def component_of(summary: dict, name: str) -> dict | None:
-    return next((c for c in summary["components"] if c["name"] == name), None)
+    """The summary's entry of a component. Storing a day's points asks this for each of its
+    components in turn, so the last summary's entries stay indexed by name: linear, not
+    quadratic, in the number of components."""
+    components = summary["components"]
+    if _last_indexed[0] is not components:
+        _last_indexed[:] = [components, {c["name"]: c for c in components}]
+    return _last_indexed[1].get(name)
 
 
-def component_param(params: Mapping[str, str]) -> str:
-    name = params.get("component", "")
-    if not name:
-        raise ChartParameterError("the parameter 'component' (a component name) is required")
-    return name
+# [the components list last indexed, its index by name]; the list is held so its id stays its own.
+_last_indexed: list = [None, {}]
 
 
 def counted(counts: dict[str, int]) -> list[dict]:
@@ -36,7 +34,7 @@ def counted(counts: dict[str, int]) -> list[dict]:
 
 def each_component(summary: dict) -> list[dict[str, str]]:
     # Any other name has no entry, so its versions chart is empty on this day.
-    return [{"component": c["name"]} for c in summary["components"]]
+    return [{"component": c["name"]} for c in summary["components"] if not is_other(c)]
 
 
 def names_other_last(names: set[str]) -> list[str]:
@@ -46,6 +44,7 @@ def names_other_last(names: set[str]) -> list[str]:
 class Components(Metric):
     name = "components"
     title = "Plugins and versions"
+    question = "Which plugins do persistent installations run, and at which versions?"
 
     def summarize(self, day: Day) -> dict:
         # One GROUP BY over the day's component rows; the loop below runs over its few hundred
@@ -53,28 +52,33 @@ class Components(Metric):
         rows = day.persistent_components.values("name", "version").annotate(count=Count("id"))
         versions: dict[str, dict[str, int]] = defaultdict(dict)
         for row in rows.order_by():
-            versions[row["name"]][row["version"]] = row["count"]
-        components = []
+            # Ingest refuses other names; raw rows stored before it did are left out.
+            if is_plugin_label(row["name"]):
+                versions[row["name"]][row["version"]] = row["count"]
+        components, rare = [], 0
         for name in sorted(versions):
             xyz = versions[name]
+            systems = sum(xyz.values())
+            if systems < settings.PLUGIN_MIN_SYSTEMS:
+                rare += systems
+                continue
             by_xy: dict[str, int] = defaultdict(int)
             for version, count in xyz.items():
                 by_xy[xy(version)] += count
             components.append(
-                {
-                    "name": name,
-                    "systems": sum(xyz.values()),
-                    "xy": counted(by_xy),
-                    "xyz": counted(xyz),
-                }
+                {"name": name, "systems": systems, "xy": counted(by_xy), "xyz": counted(xyz)}
             )
+        if rare:
+            # Names run by too few systems (made up, or one site's own plugin): one entry, as the
+            # public fold makes it (public.py), so a day's size is bounded by its systems.
+            components.append({"name": OTHER, "systems": rare, "xy": [], "xyz": [], OTHER: True})
         return {"components": components}
 
     def charts(self) -> list[Chart]:
         component = {"component": "the component (plugin) name, e.g. core"}
         example = {"component": "core"}
         return [
-            Chart(
+            LatestChart(
                 name="plugins",
                 title="Plugin adoption",
                 description="Share of persistent systems running each plugin on the latest day.",
@@ -83,7 +87,7 @@ class Components(Metric):
                 x_label="Plugin",
                 build=self.adoption_chart,
             ),
-            Chart(
+            OverTimeChart(
                 name="plugins-over-time",
                 title="Plugin adoption over time",
                 description="Share of persistent systems running each plugin, per day.",
@@ -91,7 +95,7 @@ class Components(Metric):
                 percent=True,
                 series=stacked(self.adoption, names_other_last),
             ),
-            Chart(
+            OverTimeChart(
                 name="component-versions",
                 title="Versions over time",
                 description="Persistent systems running the component, by X.Y version.",
@@ -104,7 +108,7 @@ class Components(Metric):
                 parameter_sets=each_component,
                 series=stacked(self.versions, newest_first),
             ),
-            Chart(
+            LatestChart(
                 name="component-xyz",
                 title="Versions on the latest day",
                 description="Persistent systems running the component, by X.Y.Z version.",
@@ -115,7 +119,7 @@ class Components(Metric):
                 x_label="Version",
                 build=self.xyz_chart,
             ),
-            Chart(
+            LatestChart(
                 name="component-newer",
                 title="On this version or newer",
                 description="Share of persistent systems running the component that run this "
@@ -132,8 +136,7 @@ class Components(Metric):
         ]
 
     @staticmethod
-    def adoption_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        summary = latest(summaries)
+    def adoption_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
         components = summary["components"] if summary else []
         whole = summary["persistent_systems"] if summary else 0
         return {
@@ -153,24 +156,18 @@ class Components(Metric):
 
     @staticmethod
     def versions(summary: dict, params: Mapping[str, str]) -> dict[str, float | None]:
-        name = component_param(params)
-        mode = params.get("mode") or MODES[0]
-        if mode not in MODES:
-            raise ChartParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        component = component_of(summary, name)
+        component = component_of(summary, params["component"])
         if component is None:
             return {}
-        if mode == "percent":
+        if params.get("mode") == "percent":
             return {
                 e["version"]: percent(e["count"], component["systems"]) for e in component["xy"]
             }
         return {e["version"]: e["count"] for e in component["xy"]}
 
     @staticmethod
-    def xyz_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        name = component_param(params)
-        summary = latest(summaries)
-        component = component_of(summary, name) if summary else None
+    def xyz_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
+        component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         return {
             "labels": [e["version"] for e in entries],
@@ -178,10 +175,8 @@ class Components(Metric):
         }
 
     @staticmethod
-    def newer_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        name = component_param(params)
-        summary = latest(summaries)
-        component = component_of(summary, name) if summary else None
+    def newer_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
+        component = component_of(summary, params["component"]) if summary else None
         entries = component["xyz"] if component else []
         running, shares = 0, []
         for entry in entries:  # newest first, so the running sum is "this version or newer"

@@ -7,15 +7,15 @@ from django.db.models import BigIntegerField, Count, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
-from pulpanalytics.metrics.base import Chart, ChartData, Day, Metric, Summaries
+from pulpanalytics.metrics.base import Chart, ChartData, Day, LatestChart, Metric, OverTimeChart
 from pulpanalytics.metrics.series import (
-    latest,
     postgresql_entry_label,
     postgresql_label,
     postgresql_major,
     stacked,
     version_key,
 )
+from pulpanalytics.plausible import is_server_version_num
 
 
 def majors_newest_first(labels: Iterable[str]) -> list[str]:
@@ -27,6 +27,7 @@ def majors_newest_first(labels: Iterable[str]) -> list[str]:
 class PostgresqlVersions(Metric):
     name = "postgresql"
     title = "PostgreSQL versions"
+    question = "Which PostgreSQL versions do persistent installations run?"
 
     def summarize(self, day: Day) -> dict:
         # Absent (clients before pulpcore 3.22) and 0 both mean "unknown".
@@ -39,15 +40,22 @@ class PostgresqlVersions(Metric):
             day.persistent_reports.annotate(version=version)
             .values("version")
             .annotate(count=Count("id"))
-            .order_by("-version")
         )
+        # A number that is no server_version_num counts as not sent: unknown (plausible.py).
+        counts: dict[int, int] = defaultdict(int)
+        for row in rows.order_by():
+            known = row["version"] if is_server_version_num(row["version"]) else 0
+            counts[known] += row["count"]
         return {
-            "postgresql_versions": [{"version": r["version"], "count": r["count"]} for r in rows]
+            "postgresql_versions": [
+                {"version": version, "count": counts[version]}
+                for version in sorted(counts, reverse=True)
+            ]
         }
 
     def charts(self) -> list[Chart]:
         return [
-            Chart(
+            LatestChart(
                 name="postgresql-latest",
                 title="PostgreSQL versions on the latest day",
                 description="Persistent systems by the PostgreSQL version they run.",
@@ -55,7 +63,7 @@ class PostgresqlVersions(Metric):
                 x_label="PostgreSQL version",
                 build=self.latest_chart,
             ),
-            Chart(
+            OverTimeChart(
                 name="postgresql",
                 title="PostgreSQL major versions over time",
                 description="Persistent systems by PostgreSQL major version.",
@@ -66,8 +74,7 @@ class PostgresqlVersions(Metric):
         ]
 
     @staticmethod
-    def latest_chart(summaries: Summaries, params: Mapping[str, str]) -> ChartData:
-        summary = latest(summaries)
+    def latest_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
         entries = summary["postgresql_versions"] if summary else []
         return {
             "labels": [postgresql_entry_label(e, postgresql_label) for e in entries],

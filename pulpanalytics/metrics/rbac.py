@@ -4,8 +4,9 @@ from django.db.models import BigIntegerField, Count
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from pulpanalytics.metrics.base import Chart, Day, Metric
+from pulpanalytics.metrics.base import Chart, Day, Metric, OverTimeChart
 from pulpanalytics.metrics.series import buckets, numbered
+from pulpanalytics.plausible import max_count
 
 # The RBACStats fields of telemetry.proto, in their order.
 MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
@@ -14,6 +15,9 @@ MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_role
 class Rbac(Metric):
     name = "rbac"
     title = "RBAC usage"
+    question = (
+        "How much do persistent installations use RBAC: users, groups, domains, policies, roles?"
+    )
 
     def summarize(self, day: Day) -> dict:
         entries = []
@@ -22,7 +26,8 @@ class Rbac(Metric):
                 day.persistent_reports.annotate(
                     number=Cast(KT(f"data__rbac_stats__{measure}"), BigIntegerField())
                 )
-                .filter(number__isnull=False)
+                # A number above PLAUSIBLE_MAX_COUNT counts as not sent (plausible.py).
+                .filter(number__isnull=False, number__lte=max_count())
                 .values("number")
                 .annotate(count=Count("id"))
                 .order_by("number")
@@ -34,7 +39,7 @@ class Rbac(Metric):
 
     def charts(self) -> list[Chart]:
         return [
-            Chart(
+            OverTimeChart(
                 name=f"rbac-{measure.replace('_', '-')}",
                 title=measure.replace("_", " ").capitalize(),
                 description=f"Persistent systems that reported their number of "

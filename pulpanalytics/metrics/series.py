@@ -4,10 +4,10 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from pulpanalytics.metrics.base import Series, Summaries
+from pulpanalytics.metrics.base import Series
 from pulpanalytics.public import OTHER, is_other
 
-_PART_RE = re.compile(r"^[0-9]+$")
+_PART_RE = re.compile(r"[0-9]+")
 # The low end of a power-of-two bucket's name.
 _LOW = re.compile(r"[0-9]+")
 
@@ -18,7 +18,8 @@ def version_key(version: str) -> tuple:
     Total for any string ("main", "", "3.45.0.dev"), so one odd version never breaks a sort.
     """
     parts = tuple(
-        (1, int(part), "") if _PART_RE.match(part) else (0, 0, part) for part in version.split(".")
+        (1, int(part), "") if _PART_RE.fullmatch(part) else (0, 0, part)
+        for part in version.split(".")
     )
     return parts, version
 
@@ -118,10 +119,6 @@ def buckets(
 
 def percent(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 2) if whole else None
-
-
-def latest(summaries: Summaries) -> dict | None:
-    return summaries[-1] if summaries else None
 
 
 def numbered(entries: Iterable[dict], key: str) -> Iterator[tuple[int | None, int]]:

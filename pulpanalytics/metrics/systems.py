@@ -2,13 +2,14 @@
 
 from django.db.models import Count, Q
 
-from pulpanalytics.metrics.base import Chart, Day, Metric
+from pulpanalytics.metrics.base import Chart, Day, Metric, OverTimeChart
 from pulpanalytics.metrics.series import lines
 
 
 class Systems(Metric):
     name = "systems"
     title = "Systems"
+    question = "How many installations report each day, how many are new, and how many stay?"
 
     def summarize(self, day: Day) -> dict:
         return day.reports.aggregate(
@@ -19,7 +20,7 @@ class Systems(Metric):
 
     def charts(self) -> list[Chart]:
         return [
-            Chart(
+            OverTimeChart(
                 name="systems",
                 title="Systems per day",
                 description="Installations that reported each day: all, new that day, and "

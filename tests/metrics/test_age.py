@@ -34,11 +34,11 @@ def test_age_charts_bucket_the_latest_day_by_month_and_the_series_by_powers_of_t
         {"date": "2026-03-02", "age": [{"days": 1, "count": 4}, {"days": 65, "count": 1}]},
     ]
     latest, series = Age().charts()
-    assert latest.build(summaries, {}) == {
+    assert latest.build(summaries[-1], {}) == {
         "labels": ["0\u201329 days", "30\u201359 days", "60\u201389 days"],
         "datasets": [{"label": "Systems", "data": [4, 0, 1]}],
     }
-    assert series.build(summaries, {}) == {
+    assert series.series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "0 days", "data": [4, 0]},
@@ -47,4 +47,4 @@ def test_age_charts_bucket_the_latest_day_by_month_and_the_series_by_powers_of_t
             {"label": "64\u2013127 days", "data": [0, 1]},
         ],
     }
-    assert latest.build([], {}) == {"labels": [], "datasets": [{"label": "Systems", "data": []}]}
+    assert latest.build(None, {}) == {"labels": [], "datasets": [{"label": "Systems", "data": []}]}

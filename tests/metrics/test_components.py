@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from pulpanalytics.metrics.base import ChartParameterError, Day
+from pulpanalytics.metrics.base import Day
 from pulpanalytics.metrics.components import Components
 from tests.conftest import system_id
 
@@ -94,7 +94,7 @@ def test_components_count_persistent_systems_by_version(report_on):
 
 
 def test_plugin_adoption_is_the_share_of_persistent_systems_on_the_latest_day():
-    assert charts()["plugins"].build(SUMMARIES, {}) == {
+    assert charts()["plugins"].build(SUMMARIES[-1], {}) == {
         "labels": ["core", "rpm"],
         "datasets": [{"label": "% of persistent systems", "data": [100.0, 40.0]}],
     }
@@ -102,7 +102,7 @@ def test_plugin_adoption_is_the_share_of_persistent_systems_on_the_latest_day():
 
 def test_component_versions_over_time_in_counts_and_percentages():
     chart = charts()["component-versions"]
-    assert chart.build(SUMMARIES, {"component": "core"}) == {
+    assert chart.series.build(SUMMARIES, {"component": "core"}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "3.46", "data": [0, 1]},
@@ -110,41 +110,44 @@ def test_component_versions_over_time_in_counts_and_percentages():
             {"label": "3.44", "data": [1, 0]},
         ],
     }
-    assert chart.build(SUMMARIES, {"component": "core", "mode": "percent"})["datasets"] == [
+    assert chart.series.build(SUMMARIES, {"component": "core", "mode": "percent"})["datasets"] == [
         {"label": "3.46", "data": [0, 20.0]},
         {"label": "3.45", "data": [75.0, 80.0]},
         {"label": "3.44", "data": [25.0, 0]},
     ]
-    assert chart.build(SUMMARIES, {"component": "rpm"})["datasets"] == [
+    assert chart.series.build(SUMMARIES, {"component": "rpm"})["datasets"] == [
         {"label": "3.26", "data": [0, 2]},
     ]
 
 
 def test_component_xyz_and_newer_describe_the_latest_day():
-    assert charts()["component-xyz"].build(SUMMARIES, {"component": "core"}) == {
+    assert charts()["component-xyz"].build(SUMMARIES[-1], {"component": "core"}) == {
         "labels": ["3.46.0", "3.45.3", "3.45.2"],
         "datasets": [{"label": "Systems", "data": [1, 1, 3]}],
     }
-    assert charts()["component-newer"].build(SUMMARIES, {"component": "core"}) == {
+    assert charts()["component-newer"].build(SUMMARIES[-1], {"component": "core"}) == {
         "labels": ["3.46.0", "3.45.3", "3.45.2"],
         "datasets": [{"label": "% on this version or newer", "data": [20.0, 40.0, 100.0]}],
     }
 
 
-def test_component_charts_refuse_bad_parameters():
-    with pytest.raises(ChartParameterError, match="'component'.*is required"):
-        charts()["component-versions"].build(SUMMARIES, {})
-    with pytest.raises(ChartParameterError, match="mode must be one of count, percent"):
-        charts()["component-versions"].build(SUMMARIES, {"component": "core", "mode": "ratio"})
+def test_component_charts_answer_400_to_bad_parameters(client):
+    url = "/api/v1/charts/component-versions/"
+    refused = client.get(url, {"component": "core", "mode": "ratio"})
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "mode must be one of count, percent, not 'ratio'"}
+    refused = client.get(url)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "chart component-versions needs the parameter 'component'"}
 
 
 def test_component_charts_of_an_unknown_component_or_no_days_are_empty():
-    assert charts()["component-xyz"].build(SUMMARIES, {"component": "nope"})["labels"] == []
-    assert charts()["component-versions"].build([], {"component": "core"}) == {
+    assert charts()["component-xyz"].build(SUMMARIES[-1], {"component": "nope"})["labels"] == []
+    assert charts()["component-versions"].series.build([], {"component": "core"}) == {
         "labels": [],
         "datasets": [],
     }
-    assert charts()["plugins"].build([], {}) == {
+    assert charts()["plugins"].build(None, {}) == {
         "labels": [],
         "datasets": [{"label": "% of persistent systems", "data": []}],
     }

@@ -33,7 +33,7 @@ def test_content_apps_chart():
     ]
     (chart,) = OnlineContentApps().charts()
     assert chart.name == "online-content-apps"
-    assert chart.build(summaries, {})["datasets"] == [
+    assert chart.series.build(summaries, {})["datasets"] == [
         {"label": "Processes (average)", "data": [2.0]},
         {"label": "Hosts (average)", "data": [1.0]},
     ]

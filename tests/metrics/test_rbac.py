@@ -60,14 +60,14 @@ def test_rbac_charts_bucket_each_measure():
         "rbac-custom-access-policies",
         "rbac-custom-roles",
     ]
-    assert charts["rbac-users"].build(summaries, {}) == {
+    assert charts["rbac-users"].series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "4\u20137", "data": [3, 0]},
             {"label": "32\u201363", "data": [0, 1]},
         ],
     }
-    assert charts["rbac-groups"].build(summaries, {})["datasets"] == [
+    assert charts["rbac-groups"].series.build(summaries, {})["datasets"] == [
         {"label": "0", "data": [4, 0]},
     ]
-    assert charts["rbac-domains"].build(summaries, {})["datasets"] == []
+    assert charts["rbac-domains"].series.build(summaries, {})["datasets"] == []

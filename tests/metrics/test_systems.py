@@ -47,7 +47,7 @@ def test_systems_chart_has_three_lines():
     ]
     (chart,) = Systems().charts()
     assert chart.name == "systems"
-    assert chart.build(summaries, {}) == {
+    assert chart.series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "All systems", "data": [3, 5]},

@@ -31,11 +31,21 @@ def test_workers_average_only_the_systems_that_sent_each_value(report_on):
 
 
 def test_workers_average_rounds_to_four_decimals(report_on):
-    for n, workers in enumerate([(1, 1), (1, 1), (2, 4294967295)]):
+    for n, workers in enumerate([(1, 1), (1, 1), (2, 100000)]):
         report_on(D0, system_id(n))
         report_on(D1, system_id(n), workers=workers)
     assert OnlineWorkers().summarize(Day(D1, 1)) == {
-        "online_workers": {"processes_avg": 1.3333, "hosts_avg": 1431655765.6667},
+        "online_workers": {"processes_avg": 1.3333, "hosts_avg": 33334.0},
+    }
+
+
+def test_workers_above_the_plausible_ceiling_count_as_not_sent(report_on):
+    # One system claiming 4294967295 processes must not move the public average (5.7 -> 1.6e8).
+    for n, workers in enumerate([(4, 1), (6, 2), (4294967295, 4294967295), (100001, 3)]):
+        report_on(D0, system_id(n))
+        report_on(D1, system_id(n), workers=workers)
+    assert OnlineWorkers().summarize(Day(D1, 1)) == {
+        "online_workers": {"processes_avg": 5.0, "hosts_avg": 2.0},
     }
 
 
@@ -46,7 +56,7 @@ def test_workers_chart_has_processes_and_hosts_lines():
     ]
     (chart,) = OnlineWorkers().charts()
     assert chart.name == "online-workers"
-    assert chart.build(summaries, {}) == {
+    assert chart.series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "Processes (average)", "data": [None, 4.5]},

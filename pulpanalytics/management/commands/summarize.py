@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         only = iso_date(options["date"]) if options["date"] else None
         try:
-            report = summarize.run(
+            outcome = summarize.run(
                 now=timezone.now(),
                 only=only,
                 dry_run=options["dry_run"],
@@ -46,4 +46,4 @@ class Command(BaseCommand):
             )
         except summarize.SummarizeError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(report.last_line())
+        self.stdout.write(outcome.last_line())
