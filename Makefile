@@ -7,12 +7,13 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pulpanalytics
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run reset-demo test test-sqlite test-postgres lint check-deploy format proto screenshots bench stress stress-quick stress-tools clean
+.PHONY: help venv run reset-demo test test-setup test-sqlite test-postgres lint check-deploy format proto screenshots bench stress stress-quick stress-tools clean
 
 help:
 	@echo "make run            set up and serve the site at http://$(HOST):$(PORT)/ (SQLite, demo data)"
 	@echo "make reset-demo     replace the SQLite database with a fresh demo fleet"
 	@echo "make test           lint, then the whole suite on SQLite and on PostgreSQL"
+	@echo "make test-setup     install Chromium / start PostgreSQL if needed (make test runs it first)"
 	@echo "make test-sqlite    the suite on SQLite only"
 	@echo "make test-postgres  the suite on PostgreSQL only (TEST_DATABASE_URL)"
 	@echo "make bench          ingest, summarize and site benchmarks on PostgreSQL -> docs/performance.md"
@@ -47,7 +48,12 @@ reset-demo: venv
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py simulate_fleet
 
-test: lint check-deploy test-sqlite test-postgres
+test: test-setup lint check-deploy test-sqlite test-postgres
+
+# Chromium for the browser tests and a PostgreSQL server at TEST_DATABASE_URL: installed or
+# started when the machine can, else one line saying what to install (scripts/test-setup.sh).
+test-setup:
+	@TEST_DATABASE_URL='$(TEST_DATABASE_URL)' scripts/test-setup.sh
 
 # Tests marked postgres_only (a real gunicorn on the test database, concurrency) run in the
 # PostgreSQL pass only: SQLite's test database lives in the test process's memory.

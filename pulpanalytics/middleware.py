@@ -27,7 +27,7 @@ def service_unavailable() -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware:
-    """Turn an unreachable or stuck database into 503, the way DESIGN.md section 1 promises."""
+    """Turn an unreachable or stuck database into 503, as docs/design.md ("Answers") promises."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

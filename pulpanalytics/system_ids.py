@@ -1,4 +1,4 @@
-"""System ids: validated as UUIDs and stored only as a keyed hash (DESIGN.md section 2)."""
+"""System ids: validated as UUIDs, kept only as a keyed hash (docs/design.md, "What is stored")."""
 
 import hashlib
 import hmac

@@ -84,7 +84,7 @@ def post_report(client: Client) -> Callable[[bytes], "object"]:
 
 @pytest.fixture(scope="session")
 def pulpcore_reports() -> list[dict]:
-    """40 real-wire reports from shared/fixtures, encoded independently of our .proto."""
+    """40 real-wire reports (tests/fixtures/README.md), encoded independently of our .proto."""
     with open(FIXTURES / "pulpcore-reports.jsonl") as lines:
         return [json.loads(line) for line in lines]
 

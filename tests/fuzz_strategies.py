@@ -1,4 +1,4 @@
-"""Fuzz inputs for Telemetry bodies (RELIABILITY.md A1, A2).
+"""Fuzz inputs for Telemetry bodies (docs/reliability.md A1, A2).
 
 Hypothesis draws valid messages from the descriptor (so it can shrink a failing one); a seeded
 `random.Random` it also draws applies the mutation catalogue: bit flips, truncation at every

@@ -1,4 +1,4 @@
-"""The summaries API: DESIGN.md section 3's JSON, date ranges, errors and cache validators."""
+"""The summaries API: docs/design.md's Summary JSON, date ranges, errors and cache validators."""
 
 import datetime as dt
 import json

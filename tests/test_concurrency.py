@@ -1,4 +1,4 @@
-"""RELIABILITY.md B1, B3, C2 and the statement timeout: a real gunicorn on PostgreSQL."""
+"""docs/reliability.md B1, B3, C2 and the statement timeout: a real gunicorn on PostgreSQL."""
 
 import threading
 import time

@@ -1,4 +1,4 @@
-"""RELIABILITY.md F7, as far as this machine allows: pip-audit needs PyPI's advisory API, which
+"""docs/reliability.md F7, as far as this machine allows: pip-audit needs PyPI's advisory API, which
 is out of reach here, so the pins are held at or above the releases that fixed the advisories
 the plan names."""
 

@@ -1,4 +1,4 @@
-"""POST / : every response of DESIGN.md section 1, on the real database."""
+"""POST / : every answer of docs/design.md ("Answers"), on the real database."""
 
 import datetime as dt
 

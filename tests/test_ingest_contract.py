@@ -1,4 +1,4 @@
-"""RELIABILITY.md A6-A8, A10, A11 and E1: the edges of the POST / contract, on the real database."""
+"""docs/reliability.md A6-A8, A10, A11, E1: the edges of the POST / contract, on a real database."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""RELIABILITY.md A1 and A2: no input makes decoding, validation or the POST view fail.
+"""docs/reliability.md A1 and A2: no input makes decoding, validation or the POST view fail.
 
 FUZZ_SCALE (default 1) multiplies the number of examples: tier 2 runs FUZZ_SCALE=5 for the
 plan's 100,000 inputs of each kind. Derandomized and without an example database, so every run

@@ -1,4 +1,4 @@
-"""RELIABILITY.md A4, A5, A9: what a real gunicorn answers to oversize, unframed and abusive
+"""docs/reliability.md A4, A5, A9: what a real gunicorn answers to oversize, unframed and abusive
 requests, measured on raw sockets.
 
 gunicorn 27 answers the header abuse itself, before Django: 431 for a 9 KB header and for 101

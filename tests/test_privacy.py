@@ -1,4 +1,4 @@
-"""RELIABILITY.md H1, H2, H5: no address is kept, every column has a purpose, a system can be
+"""docs/reliability.md H1, H2, H5: no address is kept, every column has a purpose, a system can be
 forgotten on request."""
 
 import base64

@@ -1,4 +1,4 @@
-"""RELIABILITY.md H3 on tests/site_data.py: no stored system id in any public page or JSON, and
+"""docs/reliability.md H3 on tests/site_data.py: no stored system id in any public page or JSON, and
 with PUBLIC_MIN_COUNT=k no count below k shown outside an "other" bucket, through the endpoints.
 
 Totals (systems, new, persistent) and averages are shown as stored (README "Small counts");

@@ -1,4 +1,4 @@
-"""RELIABILITY.md A12 and F1-F6: production settings, headers, admin access, CSRF."""
+"""docs/reliability.md A12 and F1-F6: production settings, headers, admin access, CSRF."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""RELIABILITY.md rows D1, D3-D8, E2-E4 and H4: summarize and prune under repetition, concurrency,
+"""docs/reliability.md D1, D3-D8, E2-E4, H4: summarize and prune under repetition, concurrency,
 late commits, random interleavings, time zones and calendar edges."""
 
 import datetime as dt
@@ -286,7 +286,7 @@ def test_h4_after_prune_no_old_raw_row_and_no_system_id_in_summaries(summarize_a
 
 
 def reference_summary(reports: list[dict], day: dt.date, first_seen: dict[int, dt.date]) -> dict:
-    """A plain-Python recomputation of DESIGN.md section 3 for one day (D7's oracle)."""
+    """A plain-Python recomputation of docs/design.md "Summaries" for one day (D7's oracle)."""
     todays = [r for r in reports if r["day"] == day]
     persistent = [r for r in todays if (day - first_seen[r["system"]]).days >= 1]
     ages: dict[int, int] = defaultdict(int)

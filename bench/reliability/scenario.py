@@ -1,4 +1,4 @@
-"""What every tier 2 reliability scenario (RELIABILITY.md) returns, and how it is reported."""
+"""What every tier 2 reliability scenario (docs/reliability.md) returns, and how it is reported."""
 
 import argparse
 import json
