@@ -58,3 +58,23 @@ def test_renders_of_pages_not_kept_yet_are_limited_per_client(client, report_on,
     assert client.get("/age/", {"start": "2026-02-05"}, REMOTE_ADDR="192.0.2.7").status_code == 200
     caches["charts"].clear()
     assert client.get("/age/", {"start": "2026-02-01"}).status_code == 429
+
+
+def test_a_kept_page_is_sent_gzipped_to_a_client_that_takes_gzip(client, report_on):
+    import gzip
+
+    summarize_day(dt.date(2026, 3, 1), systems=3, report_on=report_on)
+    plain = client.get("/postgresql/")
+    packed = client.get("/postgresql/", HTTP_ACCEPT_ENCODING="br, gzip")
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 2  # 1,622 of 4,758 bytes today
+    assert "Content-Encoding" not in plain
+    assert (plain["Vary"], packed["Vary"]) == ("Accept-Encoding", "Accept-Encoding")
+    assert packed["ETag"] == plain["ETag"][:-1] + '-gz"'
+    refused = client.get("/postgresql/", HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert "Content-Encoding" not in refused
+    again = client.get(
+        "/postgresql/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"]
+    )
+    assert again.status_code == 304
