@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Benchmark `manage.py summarize` on PostgreSQL against the bare SQL it cannot beat.
 
 For each scenario the script fills a throw-away database quickly with COPY (not through HTTP):
@@ -14,15 +13,11 @@ import io
 import json
 import random
 import subprocess
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
     PYTHON,
     ROOT,

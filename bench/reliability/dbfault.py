@@ -5,7 +5,7 @@ import asyncio
 
 import psycopg2
 
-from bench.common import children
+from bench.server import children
 
 # The limits' counters live in the database too; high enough that no scenario meets them (they
 # stay on, so their database round trips fail with the database like in production).

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """G3: ID spray: 10,000 reports with distinct system ids from one address in 60 s, open loop,
 against gunicorn with 3 workers; NEW_SYSTEM_RATE_LIMIT=L (default 100) per window.
 
@@ -10,24 +9,19 @@ Pass: rows written <= L per window touched, and every 429 has Retry-After.
 """
 
 import asyncio
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
     drop_database,
-    free_port,
     recreate_database,
     start_gunicorn,
 )
-from bench.reliability.load import mix, open_loop  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.load import mix, open_loop
+from bench.reliability.scenario import Outcome, main
 
 
 def rows(url: str) -> tuple[int, int]:
@@ -45,14 +39,14 @@ def rows(url: str) -> tuple[int, int]:
 def run(args) -> Outcome:
     name = "pulpanalytics_stress_g3"
     url = recreate_database(args.server, name)
-    port = free_port()
     bodies = mix(args.requests, seed=3, first=0)
     env = {
         "NEW_SYSTEM_RATE_LIMIT": str(args.limit),
         "REPORT_RATE_LIMIT": "0",
         "RATE_LIMIT_WINDOW_SECONDS": str(args.window),
     }
-    server = start_gunicorn(url, port, args.workers, **env)
+    server = start_gunicorn(url, args.workers, **env)
+    port = server.port
     try:
         began = time.time()
         answers = asyncio.run(
@@ -61,12 +55,7 @@ def run(args) -> Outcome:
         ended = time.time()
         reports, systems = rows(url)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except Exception:
-            server.kill()
-            server.wait()
+        server.stop()
         drop_database(args.server, name)
     windows = int(ended // args.window) - int(began // args.window) + 1
     statuses = Counter(a.status for a in answers)

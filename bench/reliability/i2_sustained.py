@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """I2: sustained open-loop ingest at a fixed rate: 85% new, 10% duplicate, 5% invalid reports.
 
 Starts gunicorn with the production config (gunicorn.conf.py's worker count) on a throw-away
@@ -21,24 +20,18 @@ Pass: error rate < 0.1%, p99 < 250 ms, 0 lost acks, rows equal to unique acknowl
 import asyncio
 import ipaddress
 import runpy
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
     ROOT,
     drop_database,
-    free_port,
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
 )
-from bench.reliability.load import (  # noqa: E402
+from bench.reliability.load import (
     Figures,
     Sent,
     acked_systems,
@@ -47,7 +40,7 @@ from bench.reliability.load import (  # noqa: E402
     mix,
     open_loop,
 )
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.scenario import Outcome, main
 
 # Client addresses are drawn from 10.0.0.0/8; each mix of a run starts at its own offset.
 CLIENTS = ipaddress.IPv4Network("10.0.0.0/8")
@@ -139,8 +132,8 @@ def report_rows(url: str) -> int:
 def serve(args, name: str):
     """A fresh database and gunicorn (production config, client addresses from the header)."""
     url = recreate_database(args.server, name)
-    port = free_port()
-    server = start_gunicorn(url, port, args.workers, TRUSTED_PROXY_COUNT="1")
+    server = start_gunicorn(url, args.workers, TRUSTED_PROXY_COUNT="1")
+    port = server.port
     return url, port, server
 
 
@@ -161,7 +154,7 @@ def run(args) -> Outcome:
         )
         rows = report_rows(url)
     finally:
-        stop_gunicorn(server)
+        server.stop()
         drop_database(args.server, name)
     f = result.figures
     return Outcome(

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """I3: midnight burst: 2,000 reports within 2 s, each from its own address, against gunicorn
 with the production default number of workers (gunicorn.conf.py) and production limits.
 
@@ -17,25 +16,20 @@ Pass: 0 x 5xx (and no request unanswered); every 429/503 with Retry-After; drain
 import asyncio
 import os
 import runpy
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
     ROOT,
     drop_database,
-    free_port,
     percentile,
     recreate_database,
     start_gunicorn,
 )
-from bench.reliability.load import (  # noqa: E402
+from bench.reliability.load import (
     Answer,
     Sent,
     lost_acks,
@@ -43,7 +37,7 @@ from bench.reliability.load import (  # noqa: E402
     request,
     system_hash,
 )
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.scenario import Outcome, main
 
 
 def production_workers() -> int:
@@ -98,21 +92,16 @@ def run(args) -> Outcome:
     name = "pulpanalytics_stress_i3"
     workers = args.workers or production_workers()
     url = recreate_database(args.server, name)
-    port = free_port()
     bodies = mix(args.requests, seed=13, first=0)
     known = bodies[: round(args.known * len(bodies))]
     seed_known(url, [sent.system for sent in known])
-    server = start_gunicorn(url, port, workers, TRUSTED_PROXY_COUNT="1")
+    server = start_gunicorn(url, workers, TRUSTED_PROXY_COUNT="1")
+    port = server.port
     try:
         answers = asyncio.run(burst(port, bodies, args.seconds, args.timeout))
         lost = lost_acks(url, answers)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except Exception:
-            server.kill()
-            server.wait()
+        server.stop()
         drop_database(args.server, name)
     statuses = Counter(a.status for a in answers)
     server_errors = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500)

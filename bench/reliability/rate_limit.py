@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from bench.common import (
     DEFAULT_SERVER,
     drop_database,
-    free_port,
     recreate_database,
     start_gunicorn,
 )
@@ -96,7 +95,6 @@ def add_arguments(parser: argparse.ArgumentParser, *, loads: str) -> None:
 def measure(args: argparse.Namespace, *, database: str, **server_env: str) -> list[Load]:
     """Run each load of args.loads in its own window; the database is dropped afterwards."""
     url = recreate_database(args.server, database)
-    port = free_port()
     env = {
         "RATE_LIMIT_WINDOW_SECONDS": str(args.window),
         "REPORT_RATE_LIMIT": str(args.limit),
@@ -104,7 +102,8 @@ def measure(args: argparse.Namespace, *, database: str, **server_env: str) -> li
         "NEW_SYSTEM_RATE_LIMIT": "0",
         **server_env,
     }
-    server = start_gunicorn(url, port, args.workers, **env)
+    server = start_gunicorn(url, args.workers, **env)
+    port = server.port
     loads: list[Load] = []
     try:
         first = 0
@@ -120,12 +119,7 @@ def measure(args: argparse.Namespace, *, database: str, **server_env: str) -> li
             window_end = window_start + args.window
             loads.append(summarize(multiple, args.limit, answers, began, window_end))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except Exception:
-            server.kill()
-            server.wait()
+        server.stop()
         drop_database(args.server, database)
     return loads
 
