@@ -14,7 +14,7 @@ from pulpanalytics import ingest
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
-from tests.conftest import build_telemetry
+from tests.helpers import build_telemetry
 
 pytestmark = pytest.mark.django_db
 

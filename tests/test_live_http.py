@@ -10,8 +10,8 @@ statuses, as measured. A bad Host reaches Django, which answers 400 (DisallowedH
 import pytest
 
 from pulpanalytics.models import Component, Report, System
-from tests.figures import percentile, record
 from tests.fuzz_strategies import tag, varint
+from tests.helpers import percentile, record
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -22,7 +22,7 @@ from pulpanalytics import ingest, summarize
 from pulpanalytics.metrics.series import newest_first, xy
 from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import hash_system_id
-from tests.conftest import build_telemetry, system_id
+from tests.helpers import build_telemetry, system_id
 
 ROOT = Path(__file__).resolve().parent.parent
 
