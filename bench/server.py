@@ -1,4 +1,5 @@
-"""A real gunicorn on loopback (the production gunicorn.conf.py) and a raw HTTP/1.1 client for it.
+"""A real gunicorn on loopback (the production gunicorn.conf.py), a raw HTTP/1.1 client for it, and
+the headless Chromium that the browser tests and the site benchmark visit it with.
 
 Shared by the benchmarks, the tier 2 scenarios and the live-server tests. The client writes bytes
 on a socket, so a caller controls exactly what is sent (headers only, duplicate headers, no
@@ -22,6 +23,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING_RE = re.compile(rb"Listening at: http://127\.0\.0\.1:(\d+)")
 START_TIMEOUT_SECONDS = 30
+
+# Debian's Chromium (never a downloaded browser), without the background traffic that would add
+# requests of its own to a measurement.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 

@@ -14,7 +14,6 @@ import argparse
 import json
 import math
 import random
-import shutil
 import signal
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +31,7 @@ from bench.common import (
     start_gunicorn,
     write_results,
 )
-from bench.server import Gunicorn, children, request
+from bench.server import CHROMIUM, CHROMIUM_ARGS, Gunicorn, children, request
 
 # Share of persistent systems running each plugin, and how often it releases (days).
 PLUGINS = {
@@ -316,18 +315,7 @@ def visit(port: int) -> dict:
     requests: list[str] = []
     transferred = 0
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.on("request", lambda request: requests.append(request.url))
         page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
