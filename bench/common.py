@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -55,6 +55,18 @@ def admin_connection(server: str) -> Iterator:
     try:
         with connection.cursor() as cursor:
             yield cursor
+    finally:
+        connection.close()
+
+
+def query(url: str, sql: str, params: Sequence | Mapping = ()) -> list[tuple]:
+    """The rows of one statement on the database at `url`, on a connection of its own (committed:
+    nothing is left open)."""
+    connection = psycopg2.connect(url)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
     finally:
         connection.close()
 

@@ -25,6 +25,7 @@ from bench.common import (
     django_env,
     drop_database,
     median,
+    query,
     recreate_database,
     timed_command,
     write_results,
@@ -164,12 +165,9 @@ def floor_seconds(url: str, days: list[date], repeats: int) -> float:
 
 
 def clear_summaries(url: str) -> None:
-    connection = psycopg2.connect(url)
-    with connection, connection.cursor() as cursor:
-        # Their chart points first: Django cascades in Python, the database does not.
-        cursor.execute("DELETE FROM pulpanalytics_chartpoint")
-        cursor.execute("DELETE FROM pulpanalytics_dailysummary")
-    connection.close()
+    # Their chart points first: Django cascades in Python, the database does not.
+    query(url, "DELETE FROM pulpanalytics_chartpoint")
+    query(url, "DELETE FROM pulpanalytics_dailysummary")
 
 
 def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict:

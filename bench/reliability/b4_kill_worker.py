@@ -24,7 +24,6 @@ from bench.common import (
     recreate_database,
     start_gunicorn,
 )
-from bench.reliability.i2_sustained import production_workers
 from bench.reliability.load import (
     Answer,
     Sent,
@@ -36,7 +35,7 @@ from bench.reliability.load import (
     stored_hashes,
     system_hash,
 )
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 from bench.server import children
 
 
@@ -153,15 +152,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="concurrent clients (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=production_workers(),
-        help="gunicorn workers (default: gunicorn.conf.py's, %(default)s)",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=10, help="per-request deadline (default: %(default)s)"
-    )
+    gunicorn_arguments(parser, workers=None, timeout=10)
     parser.add_argument("--seed", type=int, default=1)
 
 

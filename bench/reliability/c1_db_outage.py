@@ -24,7 +24,7 @@ from bench.reliability.dbfault import (
     WorkerWatch,
     partial_rows,
 )
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 HANG_SECONDS = 5.0
 PHASES = ("before", "stopping", "during", "starting", "after")
@@ -149,12 +149,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--after", type=float, default=20, help="seconds of load after (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers", type=int, default=2, help="gunicorn workers (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=10, help="client deadline, s (default: %(default)s)"
-    )
+    gunicorn_arguments(parser, workers=2, timeout=10)
     parser.add_argument(
         "--health-checks",
         action=argparse.BooleanOptionalAction,

@@ -26,7 +26,7 @@ from bench.common import (
 from bench.reliability import load
 from bench.reliability.cluster import Cluster
 from bench.reliability.dbfault import UNLIMITED, WorkerWatch
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 
 def hold_lock(url: str, seconds: float, taken: list[float], start: float) -> None:
@@ -116,15 +116,12 @@ def arguments(parser) -> None:
     parser.add_argument("--rate", type=float, default=0.3, help="reports/s (%(default)s)")
     parser.add_argument("--before", type=float, default=5, help="seconds first (%(default)s)")
     parser.add_argument("--after", type=float, default=10, help="seconds after (%(default)s)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (%(default)s)")
+    gunicorn_arguments(parser, workers=2, timeout=60)
     parser.add_argument(
         "--statement-timeout-ms",
         type=int,
         default=5000,
         help="DB_STATEMENT_TIMEOUT_MS of gunicorn (default: %(default)s, the product's)",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=60, help="client deadline, s (%(default)s)"
     )
     parser.add_argument("--seed", type=int, default=1)
 

@@ -18,7 +18,7 @@ from bench.common import (
 from bench.reliability import load
 from bench.reliability.cluster import Cluster
 from bench.reliability.dbfault import UNLIMITED
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 
 def run(args) -> Outcome:
@@ -60,13 +60,12 @@ def run(args) -> Outcome:
 
 
 def arguments(parser) -> None:
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn workers (%(default)s)")
+    gunicorn_arguments(parser, workers=8, timeout=10)
     parser.add_argument(
         "--max-connections", type=int, default=5, help="PostgreSQL slots (%(default)s)"
     )
     parser.add_argument("--rate", type=float, default=40, help="reports/s (%(default)s)")
     parser.add_argument("--seconds", type=float, default=20, help="load duration (%(default)s)")
-    parser.add_argument("--timeout", type=float, default=10, help="client deadline, s")
     parser.add_argument("--seed", type=int, default=1)
 
 

@@ -14,14 +14,13 @@ import subprocess
 import time
 from datetime import date, timedelta
 
-import psycopg2
-
 from bench.common import (
     DEFAULT_SERVER,
     PYTHON,
     ROOT,
     django_env,
     drop_database,
+    query,
     recreate_database,
     run_manage,
 )
@@ -30,12 +29,7 @@ from bench.summarize import clear_summaries, fill
 
 
 def stored(url: str) -> dict:
-    connection = psycopg2.connect(url)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT date, json FROM pulpanalytics_dailysummary ORDER BY date")
-        rows = dict(cursor.fetchall())
-    connection.close()
-    return rows
+    return dict(query(url, "SELECT date, json FROM pulpanalytics_dailysummary ORDER BY date"))
 
 
 def digest(rows: dict) -> str:

@@ -30,13 +30,14 @@ from bench.common import (
     ROOT,
     django_env,
     percentile,
+    query,
     recreate_database,
     start_gunicorn,
 )
 from bench.reliability import load
 from bench.reliability.cluster import Cluster
 from bench.reliability.dbfault import UNLIMITED
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 from bench.summarize import fill
 
 APPLICATION = "pulpanalytics-d8-prune"
@@ -166,15 +167,12 @@ async def drive(url: str, port: int, args) -> tuple[list, float, float, str]:
 
 
 def remaining(url: str, day: date) -> int:
-    connection = psycopg2.connect(url)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM pulpanalytics_report WHERE day = %(d)s)"
-            " + (SELECT count(*) FROM pulpanalytics_component WHERE day = %(d)s)",
-            {"d": day},
-        )
-        left = cursor.fetchone()[0]
-    connection.close()
+    ((left,),) = query(
+        url,
+        "SELECT (SELECT count(*) FROM pulpanalytics_report WHERE day = %(d)s)"
+        " + (SELECT count(*) FROM pulpanalytics_component WHERE day = %(d)s)",
+        {"d": day},
+    )
     return left
 
 
@@ -245,9 +243,8 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=2000, help="PRUNE_BATCH_SIZE (%(default)s)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (%(default)s)")
+    gunicorn_arguments(parser, workers=2, timeout=10)
     parser.add_argument("--poll", type=float, default=0.02, help="seconds between samples")
-    parser.add_argument("--timeout", type=float, default=10, help="client deadline, s")
     parser.add_argument(
         "--prune-timeout", type=float, default=900, help="give up on summarize after (s)"
     )

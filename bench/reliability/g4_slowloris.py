@@ -39,9 +39,8 @@ from bench.common import (
     recreate_database,
     start_gunicorn,
 )
-from bench.reliability.i2_sustained import production_workers
 from bench.reliability.load import request
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 from bench.server import children, stop_process
 
 NGINX = Path("/usr/sbin/nginx")
@@ -288,12 +287,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--probe-timeout", type=float, default=5.0, help="probe deadline (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=production_workers(),
-        help="gunicorn workers (default: gunicorn.conf.py's, %(default)s)",
-    )
+    gunicorn_arguments(parser, workers=None)
 
 
 def checked(args) -> Outcome:

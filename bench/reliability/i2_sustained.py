@@ -19,15 +19,12 @@ Pass: error rate < 0.1%, p99 < 250 ms, 0 lost acks, rows equal to unique acknowl
 
 import asyncio
 import ipaddress
-import runpy
 from dataclasses import dataclass
-
-import psycopg2
 
 from bench.common import (
     DEFAULT_SERVER,
-    ROOT,
     drop_database,
+    query,
     recreate_database,
     start_gunicorn,
 )
@@ -40,15 +37,10 @@ from bench.reliability.load import (
     mix,
     open_loop,
 )
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 # Client addresses are drawn from 10.0.0.0/8; each mix of a run starts at its own offset.
 CLIENTS = ipaddress.IPv4Network("10.0.0.0/8")
-
-
-def production_workers() -> int:
-    """The worker count gunicorn.conf.py gives (WEB_CONCURRENCY or its default)."""
-    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
 
 
 def with_client_addresses(bodies: list[Sent], first: int) -> list[Sent]:
@@ -120,13 +112,8 @@ def sustained(
 
 
 def report_rows(url: str) -> int:
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pulpanalytics_report")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    ((count,),) = query(url, "SELECT count(*) FROM pulpanalytics_report")
+    return count
 
 
 def serve(args, name: str):
@@ -177,18 +164,7 @@ def common_arguments(parser) -> None:
     parser.add_argument(
         "--rate", type=float, default=100, help="requests per second (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=production_workers(),
-        help="gunicorn workers (default: gunicorn.conf.py's, %(default)s)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=10,
-        help="per-request deadline in seconds; a miss counts as an error (default: %(default)s)",
-    )
+    gunicorn_arguments(parser, workers=None, timeout=10)
     parser.add_argument("--seed", type=int, default=1)
 
 

@@ -13,16 +13,15 @@ import asyncio
 import os
 import time
 
-import psycopg2
-
 from bench.common import (
     DEFAULT_SERVER,
     drop_database,
+    query,
     recreate_database,
     start_gunicorn,
 )
 from bench.reliability.load import Answer, figures, lost_acks, mix, open_loop
-from bench.reliability.scenario import Outcome, main
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 from bench.server import children
 
 DATABASE = "pulpanalytics_stress_i4"
@@ -41,17 +40,12 @@ def open_fds(pid: int) -> int:
 
 
 def connections(url: str) -> int:
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                "pg_backend_pid()",
-                [DATABASE],
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    ((count,),) = query(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        [DATABASE],
+    )
+    return count
 
 
 def sample(server_pid: int, url: str) -> dict:
@@ -152,9 +146,7 @@ def arguments(parser) -> None:
         default=120,
         help="seconds before the baseline sample (default: %(default)s)",
     )
-    parser.add_argument(
-        "--workers", type=int, default=2, help="gunicorn workers (default: %(default)s)"
-    )
+    gunicorn_arguments(parser, workers=2)
     parser.add_argument("--verbose", action="store_true", help="print every sample")
 
 

@@ -14,9 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import psycopg2
-
-from bench.common import BENCH_ENV, percentile
+from bench.common import BENCH_ENV, percentile, query
 from bench.ingest import report_body
 from bench.server import request_async
 
@@ -218,16 +216,12 @@ def system_hash(system: str) -> str:
 
 def stored_hashes(url: str) -> set[str]:
     """The system hashes that have a raw report row in the database at `url`."""
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT s.system_hash FROM pulpanalytics_report r "
-                "JOIN pulpanalytics_system s ON s.id = r.system_id"
-            )
-            return {row[0] for row in cursor.fetchall()}
-    finally:
-        connection.close()
+    rows = query(
+        url,
+        "SELECT s.system_hash FROM pulpanalytics_report r "
+        "JOIN pulpanalytics_system s ON s.id = r.system_id",
+    )
+    return {system_hash for (system_hash,) in rows}
 
 
 def lost_acks(url: str, answers: Iterable[Answer]) -> int:

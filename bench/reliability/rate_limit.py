@@ -20,6 +20,7 @@ from bench.common import (
     start_gunicorn,
 )
 from bench.reliability.load import Answer, mix, open_loop
+from bench.reliability.scenario import gunicorn_arguments
 
 LEAD = 0.5  # seconds into a fresh window before a load's first request
 
@@ -85,11 +86,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, loads: str) -> None:
         default=4.0,
         help="seconds of each window left free after the load (default: %(default)s)",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    gunicorn_arguments(parser, workers=3, timeout=10.0)
     parser.add_argument(
         "--loads", default=loads, help="comma-separated multiples of L (default: %(default)s)"
     )
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
 
 
 def measure(args: argparse.Namespace, *, database: str, **server_env: str) -> list[Load]:
