@@ -28,6 +28,24 @@ BENCH_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
 }
 
+# What the generated reports hold besides core: plugin names, and the RBAC measures.
+PLUGINS = [
+    "rpm",
+    "file",
+    "container",
+    "ansible",
+    "python",
+    "deb",
+    "gem",
+    "maven",
+    "ostree",
+    "certguard",
+    "npm",
+    "galaxy",
+    "cookbook",
+]
+RBAC_MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
+
 
 def database_url(server: str, name: str) -> str:
     return f"{server.rstrip('/')}/{name}"

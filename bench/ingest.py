@@ -18,6 +18,8 @@ from collections import Counter
 
 from bench.common import (
     DEFAULT_SERVER,
+    PLUGINS,
+    RBAC_MEASURES,
     drop_database,
     percentile,
     recreate_database,
@@ -27,18 +29,6 @@ from bench.common import (
 from bench.server import Gunicorn, children, request_async
 from pulpanalytics.telemetry_pb2 import Telemetry
 
-PLUGINS = [
-    "rpm",
-    "file",
-    "container",
-    "ansible",
-    "python",
-    "deb",
-    "gem",
-    "maven",
-    "ostree",
-    "certguard",
-]
 TICKS = os.sysconf("SC_CLK_TCK")
 DATABASE = "pulpanalytics_bench_ingest"
 
@@ -55,7 +45,7 @@ def report_body(rnd: random.Random, number: int) -> bytes:
     report.online_content_apps.processes = rnd.randint(1, 8)
     report.online_content_apps.hosts = rnd.randint(1, 2)
     report.postgresql_version = rnd.choice([130012, 140010, 150006, 160002])
-    for field in ("users", "groups", "domains", "custom_access_policies", "custom_roles"):
+    for field in RBAC_MEASURES:
         setattr(report.rbac_stats, field, rnd.randint(0, 30))
     return report.SerializeToString()
 

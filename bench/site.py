@@ -23,6 +23,7 @@ from psycopg2.extras import execute_values
 
 from bench.common import (
     DEFAULT_SERVER,
+    RBAC_MEASURES,
     drop_database,
     median,
     percentile,
@@ -50,7 +51,6 @@ PLUGINS = {
     "npm": (0.03, 120),
     "cookbook": (0.02, 120),
 }
-MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
 # The share of installs moving from an older release to the newest one each day.
 UPGRADE_RATE = 0.025
 
@@ -149,7 +149,7 @@ def generate(days: int, seed: int = 1) -> list[dict]:
             )
         components.sort(key=lambda c: c["name"])
         rbac = []
-        for measure in MEASURES:
+        for measure in RBAC_MEASURES:
             reporting = int(persistent * 0.7)
             for number in range(0, 40):
                 count = int(reporting * math.exp(-number / 6) / 6 * rnd.uniform(0.8, 1.2))

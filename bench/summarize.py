@@ -19,7 +19,9 @@ import psycopg2
 
 from bench.common import (
     DEFAULT_SERVER,
+    PLUGINS,
     PYTHON,
+    RBAC_MEASURES,
     ROOT,
     Stopwatch,
     django_env,
@@ -30,23 +32,6 @@ from bench.common import (
     timed_command,
     write_results,
 )
-
-PLUGINS = [
-    "rpm",
-    "file",
-    "container",
-    "ansible",
-    "python",
-    "deb",
-    "gem",
-    "maven",
-    "ostree",
-    "certguard",
-    "npm",
-    "galaxy",
-    "cookbook",
-]
-MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
 
 # One bare aggregate per statistic, as the metrics need them (the floor).
 FLOOR_QUERIES = [
@@ -66,7 +51,7 @@ FLOOR_QUERIES = [
         f"SELECT (data->'rbac_stats'->>'{measure}')::bigint AS n, count(*)"
         f" FROM pulpanalytics_report WHERE day = %(day)s AND age_days >= 1"
         f" AND data->'rbac_stats'->>'{measure}' IS NOT NULL GROUP BY n"
-        for measure in MEASURES
+        for measure in RBAC_MEASURES
     ],
 ]
 
@@ -121,7 +106,7 @@ def fill(url: str, *, systems: int, days: list[date], seed: int = 1) -> tuple[in
             if rnd.random() < 0.8:
                 data["postgresql_version"] = rnd.choice([130012, 140010, 150006, 160002, 0])
             if rnd.random() < 0.7:
-                data["rbac_stats"] = {m: rnd.randint(0, 40) for m in MEASURES}
+                data["rbac_stats"] = {m: rnd.randint(0, 40) for m in RBAC_MEASURES}
             reports_csv.writerow([report_id, n, day, age, json.dumps(data)])
             for name in ["core", *rnd.sample(PLUGINS, 7)]:
                 component_id += 1

@@ -52,10 +52,6 @@ class Answer:
         return not isinstance(self.status, int) or self.status >= 500
 
 
-def system_id(rnd: random.Random, number: int) -> str:
-    return f"{number:08x}-{rnd.getrandbits(16):04x}-4000-8000-{rnd.getrandbits(48):012x}"
-
-
 def report(rnd: random.Random, number: int) -> Sent:
     """A valid report of a new system (report_body's layout, with its id known)."""
     body = report_body(rnd, number)
