@@ -1,6 +1,7 @@
 """Shared by the benchmark scripts: throw-away PostgreSQL databases, a gunicorn on one, timing,
 machine facts."""
 
+import argparse
 import json
 import os
 import platform
@@ -171,6 +172,20 @@ def machine() -> dict[str, str]:
         "postgresql": postgresql,
         "gunicorn": gunicorn.replace("gunicorn (version ", "").rstrip(")"),
     }
+
+
+def benchmark_parser(description: str) -> argparse.ArgumentParser:
+    """The command line every benchmark starts from: --server, and --json for make bench."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--server",
+        default=DEFAULT_SERVER,
+        help="PostgreSQL server URL without database (default: %(default)s)",
+    )
+    parser.add_argument("--json", help="merge the results into this JSON file")
+    return parser
 
 
 def write_results(path: str | None, name: str, results: object) -> None:

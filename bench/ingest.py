@@ -8,7 +8,6 @@ and PostgreSQL's separately). In the same run it measures the ceiling of the sam
 its own connection, as a pulpcore installation does once a day.
 """
 
-import argparse
 import asyncio
 import os
 import random
@@ -17,9 +16,9 @@ import time
 from collections import Counter
 
 from bench.common import (
-    DEFAULT_SERVER,
     PLUGINS,
     RBAC_MEASURES,
+    benchmark_parser,
     drop_database,
     percentile,
     recreate_database,
@@ -143,14 +142,7 @@ def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--server",
-        default=DEFAULT_SERVER,
-        help="PostgreSQL server URL without database (default: %(default)s)",
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument(
         "-n",
         "--requests",
@@ -169,7 +161,6 @@ def main() -> None:
         default=4,
         help="gunicorn workers, WEB_CONCURRENCY (default: %(default)s)",
     )
-    parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
 
     url = recreate_database(args.server, DATABASE)

@@ -10,7 +10,6 @@ p50/p99 and bytes. The chart cache lives in each worker's memory: a cold request
 worker. Then it visits `/` in headless Chromium and counts the requests and bytes of one visit.
 """
 
-import argparse
 import json
 import math
 import random
@@ -22,8 +21,8 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 from bench.common import (
-    DEFAULT_SERVER,
     RBAC_MEASURES,
+    benchmark_parser,
     drop_database,
     median,
     percentile,
@@ -329,10 +328,7 @@ def visit(port: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--days", type=int, default=3 * 365, help="days of summaries")
     parser.add_argument("--cold", type=int, default=3, help="cold requests per path (median)")
     parser.add_argument("--warm", type=int, default=40, help="warm requests per path")
@@ -343,7 +339,6 @@ def main() -> None:
         help="gunicorn workers; the client is sequential (default: %(default)s)",
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium visit")
-    parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
 
     name = "pulpanalytics_bench_site"

@@ -7,7 +7,6 @@ start-up included), the same work in-process (summarize.run() after start-up), a
 one bare GROUP BY per statistic over the same rows. It prints summarize / floor.
 """
 
-import argparse
 import csv
 import io
 import json
@@ -18,12 +17,12 @@ from datetime import date, timedelta
 import psycopg2
 
 from bench.common import (
-    DEFAULT_SERVER,
     PLUGINS,
     PYTHON,
     RBAC_MEASURES,
     ROOT,
     Stopwatch,
+    benchmark_parser,
     django_env,
     drop_database,
     median,
@@ -199,14 +198,7 @@ def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--server",
-        default=DEFAULT_SERVER,
-        help="PostgreSQL server URL without database (default: %(default)s)",
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument(
         "--sizes",
         default="1000,10000,100000",
@@ -219,7 +211,6 @@ def main() -> None:
         help="systems of the 30-day scenario, 0 to skip (default: %(default)s)",
     )
     parser.add_argument("--repeats", type=int, default=3, help="runs per scenario (median)")
-    parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
 
     scenarios = [(int(size), 1) for size in args.sizes.split(",") if size]
