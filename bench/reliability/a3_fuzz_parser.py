@@ -120,7 +120,8 @@ def run(args) -> Outcome:
         result = subprocess.run(
             [
                 PYTHON,
-                __file__,
+                "-m",
+                "bench.reliability.a3_fuzz_parser",
                 "--child",
                 f"-max_total_time={args.seconds}",
                 f"-timeout={args.timeout}",
