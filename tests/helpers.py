@@ -60,6 +60,23 @@ def build_telemetry(
     return report
 
 
+# Protobuf's wire format, for bodies no Telemetry message would serialize to.
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def tag(field: int, wire_type: int) -> bytes:
+    return varint((field << 3) | wire_type)
+
+
 def system_id(number: int) -> str:
     """A distinct valid UUIDv4 per number."""
     return f"{number:08x}-0000-4000-8000-000000000000"

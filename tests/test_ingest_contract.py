@@ -11,8 +11,7 @@ from django.test.client import FakePayload
 from pulpanalytics.ingest import MAX_COMPONENTS
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.telemetry_pb2 import Telemetry
-from tests.fuzz_strategies import tag, varint
-from tests.helpers import build_telemetry
+from tests.helpers import build_telemetry, tag, varint
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ statuses, as measured. A bad Host reaches Django, which answers 400 (DisallowedH
 import pytest
 
 from pulpanalytics.models import Component, Report, System
-from tests.fuzz_strategies import tag, varint
-from tests.helpers import percentile, record
+from tests.helpers import percentile, record, tag, varint
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
