@@ -159,9 +159,9 @@ def gunicorn_factory(
         nonlocal collected
         if connection.vendor != "postgresql":
             pytest.fail("a live gunicorn needs the PostgreSQL test database (postgres_only)")
+        url = database_url(connection.settings_dict)
         if not collected:
             # Pages need the hashed static files, as in production (DEBUG off).
-            url = database_url(connection.settings_dict)
             done = run_python(
                 "manage.py", "collectstatic", "--noinput", "-v", "0",
                 **server_env(url, STATIC_ROOT=str(static_root)),
@@ -170,11 +170,7 @@ def gunicorn_factory(
             collected = True
         env.setdefault("STATIC_ROOT", str(static_root))
         log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-        server = Gunicorn(
-            env=server_env(database_url(connection.settings_dict), **env),
-            workers=workers,
-            log_path=log_path,
-        )
+        server = Gunicorn(env=server_env(url, **env), workers=workers, log_path=log_path)
         servers.append(server)
         server.start()
         return server
