@@ -4,6 +4,7 @@ variables, the test gunicorn's environment, the Prometheus text parser, the reli
 A plain module (not a conftest, not a test module): tests import what they use from here.
 """
 
+import datetime as dt
 import importlib.util
 import json
 import math
@@ -58,6 +59,27 @@ def build_telemetry(
         for key, value in rbac.items():
             setattr(report.rbac_stats, key, value)
     return report
+
+
+def at(
+    day: dt.date, hour: int = 12, minute: int = 0, second: int = 0, micro: int = 0
+) -> dt.datetime:
+    """That moment of a UTC day."""
+    return dt.datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=dt.UTC)
+
+
+def row_counts() -> tuple[int, int, int]:
+    """(systems, reports, components) in the database."""
+    from pulpanalytics.models import Component, Report, System
+
+    return System.objects.count(), Report.objects.count(), Component.objects.count()
+
+
+def assert_text(response: object, status: int, body: str) -> None:
+    """A plain-text answer: this status and exactly this body."""
+    assert response.status_code == status
+    assert response.content.decode() == body
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
 
 
 # Protobuf's wire format, for bodies no Telemetry message would serialize to.

@@ -7,7 +7,6 @@ import pytest
 from django.db import connection, models
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
-from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import isolate_apps
 from prometheus_client import CollectorRegistry, generate_latest
@@ -15,17 +14,11 @@ from pytest_django.fixtures import Settings
 
 from pulpanalytics import prometheus
 from pulpanalytics.models import Report
-from tests.helpers import GOOD_KEY, Sample, parse_metrics, reports_sample, settings_of
+from tests.helpers import GOOD_KEY, Sample, assert_text, parse_metrics, reports_sample, settings_of
 
 TOKEN = "scrape-token-for-tests"
 SYSTEM = "44444444-4444-4444-8444-444444444444"
 OTHER = "55555555-5555-4555-8555-555555555555"
-
-
-def assert_text(response: HttpResponse, status: int, body: str) -> None:
-    assert response.status_code == status
-    assert response.content.decode() == body
-    assert response["Content-Type"] == "text/plain; charset=utf-8"
 
 
 @pytest.fixture

@@ -20,11 +20,7 @@ from pulpanalytics import ingest, summarize
 from pulpanalytics.metrics.series import newest_first, xy
 from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import hash_system_id
-from tests.helpers import ROOT, build_telemetry, database_url, manage, server_env, system_id
-
-
-def at(day: dt.date, hour: int = 12, minute: int = 0, second: int = 0, micro: int = 0):
-    return dt.datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=dt.UTC)
+from tests.helpers import ROOT, at, build_telemetry, database_url, manage, server_env, system_id
 
 
 def summaries_hash() -> str:
