@@ -1,5 +1,6 @@
-"""What several test modules share: report builders, a Django process started with only the given
-variables, the test gunicorn's environment, the Prometheus text parser, the reliability figures.
+"""What several test modules share: report builders and protobuf wire encoding, moments and row
+counts, a Django process started with only the given variables, the test gunicorn's environment,
+the Prometheus text parser, the reliability figures.
 
 A plain module (not a conftest, not a test module): tests import what they use from here.
 """
