@@ -82,7 +82,7 @@ screenshots: venv
 
 # PostgreSQL on 127.0.0.1:5432 (throw-away databases); about 7 minutes on 2 cores.
 bench: venv
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 # Tier 2 of the reliability plan: atheris (pip) and, for G4's buffering proxy, Debian's nginx.
 $(BIN)/.stress-installed: $(BIN)/.installed requirements-stress.txt
@@ -95,10 +95,10 @@ stress-tools: venv $(BIN)/.stress-installed
 		echo "G4 needs nginx (apt-get install nginx-light) and will say so"
 
 stress: stress-tools
-	$(BIN)/python bench/reliability/run_all.py
+	$(BIN)/python -m bench.reliability.run_all
 
 stress-quick: stress-tools
-	$(BIN)/python bench/reliability/run_all.py --quick
+	$(BIN)/python -m bench.reliability.run_all --quick
 
 proto: venv
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=pulpanalytics --pyi_out=pulpanalytics *.proto

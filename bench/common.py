@@ -1,22 +1,24 @@
-"""Shared by the benchmark scripts: throw-away PostgreSQL databases, timing, machine facts."""
+"""Shared by the benchmark scripts: throw-away PostgreSQL databases, a gunicorn on one, timing,
+machine facts."""
 
-import contextlib
+import argparse
 import json
 import os
 import platform
-import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
+
+from bench.server import Gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -26,6 +28,24 @@ BENCH_ENV = {
     "SECRET_KEY": "bench-only-secret-key-pulpanalytics-0123456789-abcdefghijklmnop",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
 }
+
+# What the generated reports hold besides core: plugin names, and the RBAC measures.
+PLUGINS = [
+    "rpm",
+    "file",
+    "container",
+    "ansible",
+    "python",
+    "deb",
+    "gem",
+    "maven",
+    "ostree",
+    "certguard",
+    "npm",
+    "galaxy",
+    "cookbook",
+]
+RBAC_MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
 
 
 def database_url(server: str, name: str) -> str:
@@ -54,6 +74,18 @@ def admin_connection(server: str) -> Iterator:
     try:
         with connection.cursor() as cursor:
             yield cursor
+    finally:
+        connection.close()
+
+
+def query(url: str, sql: str, params: Sequence | Mapping = ()) -> list[tuple]:
+    """The rows of one statement on the database at `url`, on a connection of its own (committed:
+    nothing is left open)."""
+    connection = psycopg2.connect(url)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
     finally:
         connection.close()
 
@@ -142,6 +174,20 @@ def machine() -> dict[str, str]:
     }
 
 
+def benchmark_parser(description: str) -> argparse.ArgumentParser:
+    """The command line every benchmark starts from: --server, and --json for make bench."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--server",
+        default=DEFAULT_SERVER,
+        help="PostgreSQL server URL without database (default: %(default)s)",
+    )
+    parser.add_argument("--json", help="merge the results into this JSON file")
+    return parser
+
+
 def write_results(path: str | None, name: str, results: object) -> None:
     """Merge this script's results into a JSON file (make bench collects them)."""
     if not path:
@@ -157,61 +203,14 @@ def server_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def children(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as listing:
-        return [int(child) for child in listing.read().split()]
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int, **env: str) -> subprocess.Popen:
-    """gunicorn with the production config on 127.0.0.1:`port`, once every worker is up and
-    /healthz answers."""
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app.wsgi",
-        ],
-        cwd=ROOT,
-        env=django_env(url, WEB_CONCURRENCY=str(workers), **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                if len(children(server.pid)) >= workers:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not answer /healthz within 30 s")
-
-
-def stop_gunicorn(server: subprocess.Popen) -> None:
-    """Quick shutdown (SIGINT: the master takes its workers down with it), SIGKILL if it lingers.
-
-    A SIGKILL to the master alone would leave its workers serving until they notice it is gone.
-    """
-    if server.poll() is None:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(10)
-            return
-        except subprocess.TimeoutExpired:
-            for pid in children(server.pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            server.kill()
-    server.wait()
+def start_gunicorn(url: str, workers: int, **env: str) -> Gunicorn:
+    """gunicorn with the production config on the database at `url`, running; its log in a new
+    temporary directory (kept for a look after the run)."""
+    log_path = Path(tempfile.mkdtemp(prefix="pulpanalytics-gunicorn-")) / "gunicorn.log"
+    return Gunicorn(env=django_env(url, **env), workers=workers, log_path=log_path).start()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Benchmark `POST /` through gunicorn (the production config) against PostgreSQL on loopback.
 
 Starts gunicorn on a throw-away database, sends N realistic reports from an asyncio client at
@@ -9,42 +8,26 @@ and PostgreSQL's separately). In the same run it measures the ceiling of the sam
 its own connection, as a pulpcore installation does once a day.
 """
 
-import argparse
 import asyncio
 import os
 import random
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (  # noqa: E402
-    DEFAULT_SERVER,
-    children,
+from bench.common import (
+    PLUGINS,
+    RBAC_MEASURES,
+    benchmark_parser,
     drop_database,
-    free_port,
     percentile,
     recreate_database,
     start_gunicorn,
     write_results,
 )
-from pulpanalytics.telemetry_pb2 import Telemetry  # noqa: E402
+from bench.server import Gunicorn, children, request_async
+from pulpanalytics.telemetry_pb2 import Telemetry
 
-PLUGINS = [
-    "rpm",
-    "file",
-    "container",
-    "ansible",
-    "python",
-    "deb",
-    "gem",
-    "maven",
-    "ostree",
-    "certguard",
-]
 TICKS = os.sysconf("SC_CLK_TCK")
 DATABASE = "pulpanalytics_bench_ingest"
 
@@ -61,7 +44,7 @@ def report_body(rnd: random.Random, number: int) -> bytes:
     report.online_content_apps.processes = rnd.randint(1, 8)
     report.online_content_apps.hosts = rnd.randint(1, 2)
     report.postgresql_version = rnd.choice([130012, 140010, 150006, 160002])
-    for field in ("users", "groups", "domains", "custom_access_policies", "custom_roles"):
+    for field in RBAC_MEASURES:
         setattr(report.rbac_stats, field, rnd.randint(0, 30))
     return report.SerializeToString()
 
@@ -81,20 +64,6 @@ def workload(kind: str, count: int, first: int, seed: int) -> list[bytes]:
     return bodies
 
 
-async def request(port: int, method: str, path: str, body: bytes) -> tuple[int, float]:
-    start = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = (
-        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
-        f"Connection: close\r\n\r\n"
-    ).encode()
-    writer.write(head + body)
-    await writer.drain()
-    response = await reader.read()
-    writer.close()
-    return int(response[9:12]), time.perf_counter() - start
-
-
 async def load(
     port: int, method: str, path: str, bodies: list[bytes], concurrency: int
 ) -> tuple[float, list[float], Counter]:
@@ -104,13 +73,14 @@ async def load(
 
     async def worker() -> None:
         for body in queue:
+            start = time.perf_counter()
             try:
-                status, latency = await request(port, method, path, body)
+                response = await request_async(port, method, path, body, timeout=60)
             except OSError as error:
                 statuses[f"error:{type(error).__name__}"] += 1
                 continue
-            statuses[status] += 1
-            latencies.append(latency)
+            statuses[response.status] += 1
+            latencies.append(time.perf_counter() - start)
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -143,14 +113,9 @@ def backend_pids(database: str) -> list[int]:
     return [int(pid) for pid in result.stdout.split()]
 
 
-def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
-    # The per-client limits would answer 429 to a load from one address.
-    return start_gunicorn(url, port, workers, REPORT_RATE_LIMIT="0", NEW_SYSTEM_RATE_LIMIT="0")
-
-
 def measure(
     port: int,
-    server: subprocess.Popen,
+    server: Gunicorn,
     method: str,
     path: str,
     bodies: list[bytes],
@@ -177,14 +142,7 @@ def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--server",
-        default=DEFAULT_SERVER,
-        help="PostgreSQL server URL without database (default: %(default)s)",
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument(
         "-n",
         "--requests",
@@ -203,12 +161,12 @@ def main() -> None:
         default=4,
         help="gunicorn workers, WEB_CONCURRENCY (default: %(default)s)",
     )
-    parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
 
     url = recreate_database(args.server, DATABASE)
-    port = free_port()
-    server = start_server(url, port, args.workers)
+    # The per-client limits would answer 429 to a load from one address.
+    server = start_gunicorn(url, args.workers, REPORT_RATE_LIMIT="0", NEW_SYSTEM_RATE_LIMIT="0")
+    port = server.port
     results = []
     print(f"gunicorn {args.workers} workers on 127.0.0.1:{port}, {args.requests} requests each")
     print(
@@ -239,8 +197,7 @@ def main() -> None:
                     flush=True,
                 )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
         drop_database(args.server, DATABASE)
     write_results(args.json, "ingest", {"workers": args.workers, "runs": results})
 

@@ -1,23 +1,18 @@
-#!/usr/bin/env python
 """`make bench`: run the ingest, summarize and site benchmarks with moderate sizes and write
 docs/performance.md with every figure, the targets, the machine, the versions and the date."""
 
 import argparse
 import json
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import PYTHON, ROOT, machine, write_results  # noqa: E402
+from bench.common import PYTHON, ROOT, machine, write_results
 
 SCRIPTS = {
-    "ingest": ["bench/ingest.py", "-n", "4000"],
-    "summarize": ["bench/summarize.py", "--repeats", "3"],
-    "site": ["bench/site.py"],
+    "ingest": ["-m", "bench.ingest", "-n", "4000"],
+    "summarize": ["-m", "bench.summarize", "--repeats", "3"],
+    "site": ["-m", "bench.site"],
 }
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Benchmark the public site with years of history: every page and every chart/summary API path.
 
 Generates daily summaries (default 3 years) with realistic churn: a growing fleet, plugins of
@@ -11,39 +10,28 @@ p50/p99 and bytes. The chart cache lives in each worker's memory: a cold request
 worker. Then it visits `/` in headless Chromium and counts the requests and bytes of one visit.
 """
 
-import argparse
-import http.client
 import json
 import math
 import random
-import shutil
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import psycopg2
+from psycopg2.extras import execute_values
 
-import psycopg2  # noqa: E402
-from psycopg2.extras import execute_values  # noqa: E402
-
-from bench.common import (  # noqa: E402
-    DEFAULT_SERVER,
-    PYTHON,
-    ROOT,
-    children,
-    django_env,
+from bench.common import (
+    RBAC_MEASURES,
+    benchmark_parser,
     drop_database,
-    free_port,
     median,
     percentile,
     recreate_database,
+    run_manage,
     start_gunicorn,
     write_results,
 )
+from bench.server import CHROMIUM, CHROMIUM_ARGS, Gunicorn, children, request
 
 # Share of persistent systems running each plugin, and how often it releases (days).
 PLUGINS = {
@@ -62,7 +50,6 @@ PLUGINS = {
     "npm": (0.03, 120),
     "cookbook": (0.02, 120),
 }
-MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
 # The share of installs moving from an older release to the newest one each day.
 UPGRADE_RATE = 0.025
 
@@ -161,7 +148,7 @@ def generate(days: int, seed: int = 1) -> list[dict]:
             )
         components.sort(key=lambda c: c["name"])
         rbac = []
-        for measure in MEASURES:
+        for measure in RBAC_MEASURES:
             reporting = int(persistent * 0.7)
             for number in range(0, 40):
                 count = int(reporting * math.exp(-number / 6) / 6 * rnd.uniform(0.8, 1.2))
@@ -211,14 +198,7 @@ def store(url: str, summaries: list[dict]) -> int:
 def make_points(url: str) -> tuple[float, str]:
     """`manage.py summarize` on summaries without chart points: its wall time and last line."""
     start = time.perf_counter()
-    done = subprocess.run(
-        [PYTHON, "manage.py", "summarize"],
-        cwd=ROOT,
-        env=django_env(url),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    done = run_manage(url, "summarize")
     seconds = time.perf_counter() - start
     # 40,000 new rows start autovacuum's analyze of the points table a minute later, and their
     # pages a checkpoint a few minutes later, in the middle of the measurements; a site that has
@@ -254,8 +234,7 @@ def paths(port: int, summaries: list[dict]) -> list[str]:
         "/api/v1/charts/",
         "/api/v1/openapi.json",
     ]
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/charts/", timeout=30) as answer:
-        listing = json.load(answer)["charts"]
+    listing = json.loads(request(port, "GET", "/api/v1/charts/", timeout=30).body)["charts"]
     for chart in listing:
         query = "?component=core" if "component" in chart["parameters"] else ""
         api.append(chart["url"] + query)
@@ -269,19 +248,15 @@ def paths(port: int, summaries: list[dict]) -> list[str]:
 
 def get(port: int, path: str) -> tuple[int, int, float]:
     start = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request("GET", path, headers={"Host": "127.0.0.1"})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, len(body), time.perf_counter() - start
+    response = request(port, "GET", path, timeout=60)
+    return response.status, len(response.body), time.perf_counter() - start
 
 
-def fresh_worker(port: int, server: subprocess.Popen) -> None:
+def fresh_worker(port: int, server: Gunicorn) -> None:
     """Replace the worker (SIGHUP) so the chart cache, which lives in its memory, is empty; then
     warm the new process on a page that uses no chart data, so only the cache is cold."""
     old = set(children(server.pid))
-    server.send_signal(signal.SIGHUP)
+    server.process.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         now = set(children(server.pid))
@@ -296,7 +271,7 @@ def fresh_worker(port: int, server: subprocess.Popen) -> None:
 
 
 def time_paths(
-    port: int, server: subprocess.Popen, summaries: list[dict], cold: int, warm: int
+    port: int, server: Gunicorn, summaries: list[dict], cold: int, warm: int
 ) -> list[dict]:
     """Each path's cold median and warm p50/p99. The cold samples go round the paths `cold`
     times rather than path by path, so that a few seconds of something else on this shared
@@ -339,18 +314,7 @@ def visit(port: int) -> dict:
     requests: list[str] = []
     transferred = 0
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.on("request", lambda request: requests.append(request.url))
         page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
@@ -363,21 +327,8 @@ def visit(port: int) -> dict:
     return {"requests": len(requests), "bytes": transferred, "urls": requests}
 
 
-def collect_static(url: str) -> None:
-    """The hashed, compressed static files gunicorn serves with DEBUG off (into STATIC_ROOT)."""
-    subprocess.run(
-        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=django_env(url),
-        check=True,
-    )
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--days", type=int, default=3 * 365, help="days of summaries")
     parser.add_argument("--cold", type=int, default=3, help="cold requests per path (median)")
     parser.add_argument("--warm", type=int, default=40, help="warm requests per path")
@@ -388,7 +339,6 @@ def main() -> None:
         help="gunicorn workers; the client is sequential (default: %(default)s)",
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium visit")
-    parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
 
     name = "pulpanalytics_bench_site"
@@ -398,9 +348,10 @@ def main() -> None:
     print(f"{len(summaries)} summaries, {size:,} bytes of JSON")
     points_seconds, points_line = make_points(url)
     print(f"manage.py summarize made their chart points in {points_seconds:.1f} s: {points_line}")
-    collect_static(url)
-    port = free_port()
-    server = start_gunicorn(url, port, args.workers)
+    # The hashed, compressed static files gunicorn serves with DEBUG off (into STATIC_ROOT).
+    run_manage(url, "collectstatic", "--noinput", "-v", "0")
+    server = start_gunicorn(url, args.workers)
+    port = server.port
     try:
         rows = time_paths(port, server, summaries, args.cold, args.warm)
         result = {
@@ -417,8 +368,7 @@ def main() -> None:
                 f"{result['visit']['bytes']:,} bytes transferred"
             )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     drop_database(args.server, name)
     write_results(args.json, "site", result)
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Benchmark `manage.py summarize` on PostgreSQL against the bare SQL it cannot beat.
 
 For each scenario the script fills a throw-away database quickly with COPY (not through HTTP):
@@ -8,49 +7,30 @@ start-up included), the same work in-process (summarize.run() after start-up), a
 one bare GROUP BY per statistic over the same rows. It prints summarize / floor.
 """
 
-import argparse
 import csv
 import io
 import json
 import random
 import subprocess
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
-    DEFAULT_SERVER,
+from bench.common import (
+    PLUGINS,
     PYTHON,
+    RBAC_MEASURES,
     ROOT,
     Stopwatch,
+    benchmark_parser,
     django_env,
     drop_database,
     median,
+    query,
     recreate_database,
     timed_command,
     write_results,
 )
-
-PLUGINS = [
-    "rpm",
-    "file",
-    "container",
-    "ansible",
-    "python",
-    "deb",
-    "gem",
-    "maven",
-    "ostree",
-    "certguard",
-    "npm",
-    "galaxy",
-    "cookbook",
-]
-MEASURES = ("users", "groups", "domains", "custom_access_policies", "custom_roles")
 
 # One bare aggregate per statistic, as the metrics need them (the floor).
 FLOOR_QUERIES = [
@@ -70,7 +50,7 @@ FLOOR_QUERIES = [
         f"SELECT (data->'rbac_stats'->>'{measure}')::bigint AS n, count(*)"
         f" FROM pulpanalytics_report WHERE day = %(day)s AND age_days >= 1"
         f" AND data->'rbac_stats'->>'{measure}' IS NOT NULL GROUP BY n"
-        for measure in MEASURES
+        for measure in RBAC_MEASURES
     ],
 ]
 
@@ -125,7 +105,7 @@ def fill(url: str, *, systems: int, days: list[date], seed: int = 1) -> tuple[in
             if rnd.random() < 0.8:
                 data["postgresql_version"] = rnd.choice([130012, 140010, 150006, 160002, 0])
             if rnd.random() < 0.7:
-                data["rbac_stats"] = {m: rnd.randint(0, 40) for m in MEASURES}
+                data["rbac_stats"] = {m: rnd.randint(0, 40) for m in RBAC_MEASURES}
             reports_csv.writerow([report_id, n, day, age, json.dumps(data)])
             for name in ["core", *rnd.sample(PLUGINS, 7)]:
                 component_id += 1
@@ -169,12 +149,9 @@ def floor_seconds(url: str, days: list[date], repeats: int) -> float:
 
 
 def clear_summaries(url: str) -> None:
-    connection = psycopg2.connect(url)
-    with connection, connection.cursor() as cursor:
-        # Their chart points first: Django cascades in Python, the database does not.
-        cursor.execute("DELETE FROM pulpanalytics_chartpoint")
-        cursor.execute("DELETE FROM pulpanalytics_dailysummary")
-    connection.close()
+    # Their chart points first: Django cascades in Python, the database does not.
+    query(url, "DELETE FROM pulpanalytics_chartpoint")
+    query(url, "DELETE FROM pulpanalytics_dailysummary")
 
 
 def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict:
@@ -221,14 +198,7 @@ def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--server",
-        default=DEFAULT_SERVER,
-        help="PostgreSQL server URL without database (default: %(default)s)",
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument(
         "--sizes",
         default="1000,10000,100000",
@@ -241,7 +211,6 @@ def main() -> None:
         help="systems of the 30-day scenario, 0 to skip (default: %(default)s)",
     )
     parser.add_argument("--repeats", type=int, default=3, help="runs per scenario (median)")
-    parser.add_argument("--json", help="merge the results into this JSON file")
     args = parser.parse_args()
 
     scenarios = [(int(size), 1) for size in args.sizes.split(",") if size]

@@ -3,16 +3,13 @@
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
 from pytest_django import DjangoDbBlocker
 
-from pulpanalytics.telemetry_pb2 import Telemetry
-
-if TYPE_CHECKING:
-    from tests.live_server import Gunicorn
+from bench.server import Gunicorn
+from tests.helpers import FIGURES, build_telemetry, database_url, run_python, server_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -24,40 +21,11 @@ def _plain_static_storage(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def build_telemetry(
-    system_id: str = "11111111-1111-4111-8111-111111111111",
-    *,
-    components: dict[str, str] | list[tuple[str, str]] | None = None,
-    workers: tuple[int | None, int | None] | None = None,
-    content_apps: tuple[int | None, int | None] | None = None,
-    postgresql_version: int | None = None,
-    rbac: dict[str, int] | None = None,
-) -> Telemetry:
-    """A Telemetry message; components default to core 3.45.2 and file 1.2.3."""
-    report = Telemetry(system_id=system_id)
-    if components is None:
-        components = {"core": "3.45.2", "file": "1.2.3"}
-    pairs = components.items() if isinstance(components, dict) else components
-    for name, version in pairs:
-        report.components.add(name=name, version=version)
-    for field, pair in (("online_workers", workers), ("online_content_apps", content_apps)):
-        if pair is not None:
-            message = getattr(report, field)
-            message.SetInParent()
-            if pair[0] is not None:
-                message.processes = pair[0]
-            if pair[1] is not None:
-                message.hosts = pair[1]
-    if postgresql_version is not None:
-        report.postgresql_version = postgresql_version
-    if rbac is not None:
-        report.rbac_stats.SetInParent()
-        for key, value in rbac.items():
-            setattr(report.rbac_stats, key, value)
-    return report
 
 
 @pytest.fixture
@@ -129,11 +97,6 @@ def report_on():
     return store
 
 
-def system_id(number: int) -> str:
-    """A distinct valid UUIDv4 per number."""
-    return f"{number:08x}-0000-4000-8000-000000000000"
-
-
 @pytest.fixture
 def database_down() -> Iterator[None]:
     """Swap the default connection for one pointing at nothing: a closed port or no file."""
@@ -157,8 +120,6 @@ def database_down() -> Iterator[None]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print what the reliability tests measured (RELIABILITY.md asks for the figures)."""
-    from tests.figures import FIGURES
-
     if FIGURES:
         terminalreporter.section("reliability figures")
         for row in sorted(FIGURES):
@@ -166,7 +127,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only(request: pytest.FixtureRequest) -> None:
+def _fail_postgres_only_tests_on_sqlite(request: pytest.FixtureRequest) -> None:
     """Tests marked postgres_only fail loudly on SQLite instead of passing vacuously."""
     if request.node.get_closest_marker("postgres_only") is None:
         return
@@ -182,15 +143,13 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(scope="session")
 def gunicorn_factory(
     django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[..., "Gunicorn"]]:
+) -> Iterator[Callable[..., Gunicorn]]:
     """start(workers=3, **env) -> a running gunicorn on the test database; all stopped at the end.
 
     Stopped before pytest-django drops the test database (this fixture depends on its setup),
     so no worker still holds a connection to it.
     """
     from django.db import connection
-
-    from tests.live_server import Gunicorn, collect_static, server_env
 
     servers: list[Gunicorn] = []
     static_root = tmp_path_factory.mktemp("static")
@@ -200,15 +159,18 @@ def gunicorn_factory(
         nonlocal collected
         if connection.vendor != "postgresql":
             pytest.fail("a live gunicorn needs the PostgreSQL test database (postgres_only)")
+        url = database_url(connection.settings_dict)
         if not collected:
             # Pages need the hashed static files, as in production (DEBUG off).
-            collect_static(static_root, connection.settings_dict)
+            done = run_python(
+                "manage.py", "collectstatic", "--noinput", "-v", "0",
+                **server_env(url, STATIC_ROOT=str(static_root)),
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
             collected = True
         env.setdefault("STATIC_ROOT", str(static_root))
         log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-        server = Gunicorn(
-            env=server_env(connection.settings_dict, **env), workers=workers, log_path=log_path
-        )
+        server = Gunicorn(env=server_env(url, **env), workers=workers, log_path=log_path)
         servers.append(server)
         server.start()
         return server
@@ -219,7 +181,7 @@ def gunicorn_factory(
 
 
 @pytest.fixture(scope="session")
-def gunicorn(gunicorn_factory: Callable[..., "Gunicorn"]) -> "Gunicorn":
+def gunicorn(gunicorn_factory: Callable[..., Gunicorn]) -> Gunicorn:
     """The shared live server: 3 sync workers, limits off, default connection settings."""
     return gunicorn_factory(workers=3)
 
@@ -233,7 +195,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> None:
+def _empty_chart_cache() -> None:
     # Chart data is cached (LocMemCache lives as long as the process): each test starts cold.
     from django.core.cache import caches
 

@@ -15,25 +15,10 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from hypothesis import strategies as st
 
 from pulpanalytics.telemetry_pb2 import Telemetry
+from tests.helpers import tag, varint
 
 UINT32 = st.integers(min_value=0, max_value=2**32 - 1)
 PLUGIN_NAMES = ["core", "rpm", "file", "container", "ansible", "python", "deb", "certguard"]
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def tag(field: int, wire_type: int) -> bytes:
-    return varint((field << 3) | wire_type)
 
 
 # Mostly real UUIDs (v4 either case, any version), sometimes any text.

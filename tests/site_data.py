@@ -18,7 +18,7 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import build_telemetry
+from tests.helpers import build_telemetry
 
 FIRST_DAY = dt.date(2026, 1, 16)
 DAYS = 45

@@ -9,10 +9,9 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from bench.server import Gunicorn
 from pulpanalytics.models import Report, System
-from tests.conftest import build_telemetry
-from tests.figures import record
-from tests.live_server import Gunicorn
+from tests.helpers import build_telemetry, record
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from pulpanalytics import ingest
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
-from tests.conftest import build_telemetry
+from tests.helpers import assert_text, build_telemetry
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +25,6 @@ DAY2 = dt.datetime(2026, 3, 2, 8, 30, tzinfo=dt.UTC)
 
 def counts() -> tuple[int, int, int]:
     return System.objects.count(), Report.objects.count(), Component.objects.count()
-
-
-def assert_text(response, status: int, body: str) -> None:
-    assert response.status_code == status
-    assert response.content.decode() == body
-    assert response["Content-Type"].startswith("text/plain")
 
 
 def test_ingest_stores_a_report_and_answers_stored(post_report, telemetry):

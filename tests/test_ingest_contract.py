@@ -11,16 +11,11 @@ from django.test.client import FakePayload
 from pulpanalytics.ingest import MAX_COMPONENTS
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.telemetry_pb2 import Telemetry
-from tests.conftest import build_telemetry
-from tests.fuzz_strategies import tag, varint
+from tests.helpers import build_telemetry, row_counts, tag, varint
 
 pytestmark = pytest.mark.django_db
 
 SYSTEM = "44444444-4444-4444-8444-444444444444"
-
-
-def rows() -> tuple[int, int, int]:
-    return System.objects.count(), Report.objects.count(), Component.objects.count()
 
 
 def answer(response: HttpResponse) -> tuple[int, str]:
@@ -32,7 +27,7 @@ def answer(response: HttpResponse) -> tuple[int, str]:
 
 def test_ingest_rejects_an_empty_body_and_stores_nothing(post_report):
     assert answer(post_report(b"")) == (400, "empty body")
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 def every_field_at_its_default(system_id: str) -> Telemetry:
@@ -47,7 +42,7 @@ def every_field_at_its_default(system_id: str) -> Telemetry:
 def test_ingest_rejects_a_message_with_every_field_at_its_default(post_report):
     body = every_field_at_its_default("").SerializeToString()
     assert answer(post_report(body)) == (400, "system_id is not a UUID: ''")
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 def test_ingest_stores_explicit_zeros_of_a_valid_report_as_sent(post_report):
@@ -65,7 +60,7 @@ def test_ingest_stores_explicit_zeros_of_a_valid_report_as_sent(post_report):
             "custom_roles": 0,
         },
     }
-    assert rows() == (1, 1, 0)
+    assert row_counts() == (1, 1, 0)
 
 
 # A7: Content-Type is ignored; a Content-Encoding other than identity is refused.
@@ -82,7 +77,7 @@ def test_ingest_accepts_a_post_without_any_content_type_header(client, telemetry
     response = client.request(**environ)
     assert "CONTENT_TYPE" not in response.wsgi_request.META
     assert answer(response) == (200, "stored")
-    assert rows() == (1, 1, 2)
+    assert row_counts() == (1, 1, 2)
 
 
 @pytest.mark.parametrize(
@@ -100,14 +95,14 @@ def test_ingest_accepts_a_post_without_any_content_type_header(client, telemetry
 def test_ingest_ignores_the_content_type(post_report, telemetry, content_type):
     response = post_report(telemetry(SYSTEM), CONTENT_TYPE=content_type)
     assert answer(response) == (200, "stored")
-    assert rows() == (1, 1, 2)
+    assert row_counts() == (1, 1, 2)
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", "GZIP", "deflate", "identity, gzip"])
 def test_ingest_refuses_a_content_encoding_with_415(post_report, telemetry, encoding):
     response = post_report(telemetry(SYSTEM), HTTP_CONTENT_ENCODING=encoding)
     assert answer(response) == (415, "Content-Encoding is not supported; send the plain body")
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 def test_ingest_accepts_content_encoding_identity(post_report, telemetry):
@@ -123,7 +118,7 @@ def test_root_answers_405_with_allow_and_a_message_to_other_methods(client, tele
     response = client.generic(method, "/", telemetry(SYSTEM), content_type="")
     assert answer(response) == (405, "method not allowed: use GET, HEAD or POST")
     assert response["Allow"] == "GET, HEAD, POST"
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 def test_root_answers_head_like_get_without_a_body(client):
@@ -230,7 +225,7 @@ VALIDATION_TABLE = [
 )
 def test_ingest_validation_table(post_report, build, status, message, after):
     assert answer(post_report(build().SerializeToString())) == (status, message)
-    assert rows() == after
+    assert row_counts() == after
 
 
 def test_ingest_stores_a_count_beyond_uint32_as_protobuf_decodes_it(post_report, telemetry):
@@ -255,7 +250,7 @@ def test_ingest_answers_400_to_a_content_length_that_is_not_a_plain_number(
     body = telemetry(SYSTEM)
     response = client.generic("POST", "/", body, content_type="", CONTENT_LENGTH=declared)
     assert answer(response) == (400, "Content-Length is not a number")
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 # A11: unknown fields anywhere are accepted and dropped; nothing of them is stored.

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from pulpanalytics import ingest
 from pulpanalytics.models import Report
-from tests.figures import percentile, record
 from tests.fuzz_strategies import bit_flips, mutate, random_bytes, telemetry_bodies, truncations
+from tests.helpers import percentile, record
 
 FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
 REJECTIONS = {

@@ -9,19 +9,13 @@ statuses, as measured. A bad Host reaches Django, which answers 400 (DisallowedH
 
 import pytest
 
-from pulpanalytics.models import Component, Report, System
-from tests.figures import percentile, record
-from tests.fuzz_strategies import tag, varint
+from tests.helpers import percentile, record, row_counts, tag, varint
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 SYSTEM = "66666666-6666-4666-8666-666666666666"
 POST_HEAD = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
 LIMIT = 65536
-
-
-def rows() -> tuple[int, int, int]:
-    return System.objects.count(), Report.objects.count(), Component.objects.count()
 
 
 def head(*lines: str, start: str = POST_HEAD) -> bytes:
@@ -46,7 +40,7 @@ def test_declared_oversize_gets_413_before_any_body_byte_is_sent(gunicorn):
         f"answer p99 {p99 * 1000:.1f} ms, max {slowest * 1000:.1f} ms; 0 body bytes sent",
     )
     assert p99 < 0.050
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 def test_a_body_of_exactly_the_limit_is_stored(gunicorn, telemetry):
@@ -58,7 +52,7 @@ def test_a_body_of_exactly_the_limit_is_stored(gunicorn, telemetry):
     assert len(body) == LIMIT
     response = gunicorn.post(body)
     assert (response.status, response.text) == (200, "stored")
-    assert rows() == (1, 1, 2)
+    assert row_counts() == (1, 1, 2)
 
 
 def test_a_chunked_body_without_content_length_gets_411(gunicorn, telemetry):
@@ -66,14 +60,14 @@ def test_a_chunked_body_without_content_length_gets_411(gunicorn, telemetry):
     chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
     response = gunicorn.exchange(head("Transfer-Encoding: chunked"), chunked)
     assert (response.status, response.text) == (411, "Content-Length required")
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 def test_an_http_1_0_post_without_content_length_gets_411(gunicorn, telemetry):
     start = "POST / HTTP/1.0\r\nHost: 127.0.0.1\r\n"
     response = gunicorn.exchange(head(start=start), telemetry(SYSTEM))
     assert (response.status, response.text) == (411, "Content-Length required")
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 HEADER_ABUSE = [
@@ -97,7 +91,7 @@ def test_gunicorn_refuses_header_abuse_before_django(request, gunicorn, telemetr
     record(f"A9 {request.node.callspec.id}", f"{response.status} {response.reason}")
     assert response.status == status
     assert response.text  # gunicorn's own page says what is wrong
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)
 
 
 def test_a_host_not_in_allowed_hosts_gets_400_from_django(gunicorn, telemetry):
@@ -106,4 +100,4 @@ def test_a_host_not_in_allowed_hosts_gets_400_from_django(gunicorn, telemetry):
     response = gunicorn.exchange(head(f"Content-Length: {len(body)}", start=start), body)
     assert response.status == 400
     assert "Bad Request" in response.text
-    assert rows() == (0, 0, 0)
+    assert row_counts() == (0, 0, 0)

@@ -5,14 +5,13 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from app.log_format import JsonLineFormatter
 from pulpanalytics.system_ids import hash_system_id
-from tests.test_settings import GOOD_KEY, ROOT, refused
+from tests.helpers import GOOD_KEY, refused, run_python
 
 SYSTEM = "66666666-6666-4666-8666-666666666666"
 OTHER = "77777777-7777-4777-8777-777777777777"
@@ -88,16 +87,8 @@ def run_django_logging(**env: str) -> subprocess.CompletedProcess:
         " log.info('summarized %s', '2026-03-01', extra={'days': 1});"
         " log.warning('pruned %d rows', 1204)"
     )
-    clean = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
     base = {"DJANGO_SETTINGS_MODULE": "app.settings", "SECRET_KEY": GOOD_KEY, "DEBUG": "false"}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, **base, "ALLOWED_HOSTS": "example.org", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_python("-c", code, **base, ALLOWED_HOSTS="example.org", **env)
 
 
 def test_django_logs_go_to_stdout_as_json_lines_from_the_log_level_up():

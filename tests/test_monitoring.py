@@ -7,34 +7,15 @@ import pytest
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
-from django.http import HttpResponse
 from django.test import Client
-from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
 from pulpanalytics.models import DailySummary, Report
-from tests.test_settings import GOOD_KEY, loaded
+from tests.helpers import GOOD_KEY, Sample, assert_text, parse_metrics, reports_sample, settings_of
 
 TOKEN = "scrape-token-for-tests"
 SYSTEM = "44444444-4444-4444-8444-444444444444"
 OTHER = "55555555-5555-4555-8555-555555555555"
-
-Sample = tuple[str, tuple[tuple[str, str], ...]]
-
-
-def assert_text(response: HttpResponse, status: int, body: str) -> None:
-    assert response.status_code == status
-    assert response.content.decode() == body
-    assert response["Content-Type"] == "text/plain; charset=utf-8"
-
-
-def parse(text: str) -> dict[Sample, float]:
-    """Every sample of a Prometheus text body, parsed by prometheus_client's own parser."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
 
 
 @pytest.fixture
@@ -45,13 +26,9 @@ def scrape(client: Client, settings: Settings) -> Callable[[], dict[Sample, floa
         response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
         assert response.status_code == 200
         assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
-        return parse(response.content.decode())
+        return parse_metrics(response.content.decode())
 
     return get
-
-
-def reports(outcome: str, reason: str = "") -> Sample:
-    return ("pulpanalytics_reports_total", (("outcome", outcome), ("reason", reason)))
 
 
 def gauge(name: str) -> Sample:
@@ -120,14 +97,14 @@ def test_metrics_count_every_outcome_of_post_exactly_once(scrape, post_report, t
         key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key)
     }
     assert changed == {
-        reports("stored"): 1,
-        reports("duplicate"): 1,
-        reports("ignored", "dev"): 1,
-        reports("rejected", "undecodable"): 1,
-        reports("rejected", "bad_system_id"): 1,
-        reports("rejected", "no_length"): 1,
-        reports("rejected", "too_large"): 1,
-        reports("rejected", "encoding"): 1,
+        reports_sample("stored"): 1,
+        reports_sample("duplicate"): 1,
+        reports_sample("ignored", "dev"): 1,
+        reports_sample("rejected", "undecodable"): 1,
+        reports_sample("rejected", "bad_system_id"): 1,
+        reports_sample("rejected", "no_length"): 1,
+        reports_sample("rejected", "too_large"): 1,
+        reports_sample("rejected", "encoding"): 1,
         gauge("pulpanalytics_raw_reports"): 1,
     }
 
@@ -139,7 +116,11 @@ def test_metrics_start_known_outcomes_at_zero_and_show_the_raw_rows_held(
     post_report(telemetry(SYSTEM))
     post_report(telemetry(OTHER))
     samples = scrape()
-    for key in (reports("stored"), reports("duplicate"), reports("ignored", "dev")):
+    for key in (
+        reports_sample("stored"),
+        reports_sample("duplicate"),
+        reports_sample("ignored", "dev"),
+    ):
         assert key in samples
     assert samples[gauge("pulpanalytics_raw_reports")] == 2 == Report.objects.count()
     assert samples[gauge("pulpanalytics_database_up")] == 1
@@ -156,7 +137,7 @@ def test_metrics_still_show_the_counters_when_the_database_is_down(scrape, datab
     samples = scrape()
     assert samples[gauge("pulpanalytics_database_up")] == 0
     assert gauge("pulpanalytics_raw_reports") not in samples
-    assert reports("stored") in samples
+    assert reports_sample("stored") in samples
 
 
 @pytest.mark.django_db
@@ -170,15 +151,19 @@ def test_the_summary_gauge_is_the_start_of_the_newest_summarized_day(scrape):
 
 def test_the_pod_ip_from_the_downward_api_is_an_allowed_host():
     hosts = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "analytics.example.org"}
-    assert loaded(**hosts, POD_IP="10.128.2.15")["hosts"] == [
+
+    def allowed_hosts(**env: str) -> list[str]:
+        return settings_of("ALLOWED_HOSTS", **env)["ALLOWED_HOSTS"]
+
+    assert allowed_hosts(**hosts, POD_IP="10.128.2.15") == [
         "analytics.example.org",
         "10.128.2.15",
     ]
-    assert loaded(**hosts, POD_IP="fd01:0:0:3::1b")["hosts"] == [
+    assert allowed_hosts(**hosts, POD_IP="fd01:0:0:3::1b") == [
         "analytics.example.org",
         "[fd01:0:0:3::1b]",
     ]
-    assert loaded(**hosts)["hosts"] == ["analytics.example.org"]
+    assert allowed_hosts(**hosts) == ["analytics.example.org"]
 
 
 def test_a_probe_addressed_to_the_pod_ip_and_port_gets_through(client, settings):

@@ -14,7 +14,7 @@ from django.db import connection
 
 from pulpanalytics.models import Component, Report, System
 from pulpanalytics.system_ids import hash_system_id
-from tests.figures import record
+from tests.helpers import record
 
 FIRST = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 SECOND = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"

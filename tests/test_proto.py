@@ -1,30 +1,19 @@
 """The committed protobuf modules are what `make proto` generates from the .proto files."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, run_python
+
 PROTOS = sorted(path.name for path in ROOT.glob("*.proto"))
 
 
 @pytest.mark.parametrize("proto", PROTOS)
 def test_generated_code_is_up_to_date(tmp_path, proto):
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grpc_tools.protoc",
-            f"-I{ROOT}",
-            f"--python_out={tmp_path}",
-            f"--pyi_out={tmp_path}",
-            proto,
-        ],
-        check=True,
-        cwd=ROOT,
-    )
+    result = run_python(
+        "-m", "grpc_tools.protoc", f"-I{ROOT}", f"--python_out={tmp_path}", f"--pyi_out={tmp_path}",
+        proto,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
     stem = proto.removesuffix(".proto")
     for suffix in ("_pb2.py", "_pb2.pyi"):
         generated = (tmp_path / f"{stem}{suffix}").read_text()

@@ -10,7 +10,7 @@ from pulpanalytics.metrics import charts
 from pulpanalytics.metrics.base import OverTimeChart
 from pulpanalytics.public import is_other, public_summary
 from pulpanalytics.summary_pb2 import Summary
-from tests.test_settings import refused
+from tests.helpers import refused
 
 STORED = {
     "date": "2026-03-01",

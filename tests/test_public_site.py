@@ -18,7 +18,7 @@ from pulpanalytics import metrics, pages
 from pulpanalytics.models import DailySummary, System
 from pulpanalytics.public import OTHER
 from pulpanalytics.summary_pb2 import Summary
-from tests.figures import record
+from tests.helpers import record
 from tests.site_data import DAYS, SYSTEMS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_data")]

@@ -1,69 +1,27 @@
 """Settings come from the environment; a bad value stops start-up naming the variable."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-GOOD_KEY = "k" * 30 + "0123456789abcdefghijklmnopqrstuvwxyz"
+from tests.helpers import GOOD_KEY, ROOT, refused, settings_of
+
 # What app.settings adds to every database (DB_CONN_MAX_AGE, DB_CONN_HEALTH_CHECKS defaults).
 CONNECTIONS = {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
 # ... and to PostgreSQL ones (DB_STATEMENT_TIMEOUT_MS default).
 POSTGRES_OPTIONS = {"OPTIONS": {"options": "-c statement_timeout=5000"}}
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess:
-    """Import app.settings in a fresh interpreter with exactly these variables."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if key in {"PATH", "HOME", "LANG", "PYTHONPATH"}
-    }
-    code = (
-        "import json, app.settings as s; print(json.dumps({'db': s.DATABASES['default'],"
-        " 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, 'retention': s.RAW_RETENTION_DAYS,"
-        " 'cap': s.MAX_REPORT_BYTES, 'dev': s.COLLECT_DEV_SYSTEMS, 'key': s.SECRET_KEY,"
-        " 'idkey': s.SYSTEM_ID_KEY, 'persistent': s.PERSISTENT_MIN_AGE_DAYS,"
-        " 'csrf': s.CSRF_TRUSTED_ORIGINS}))"
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
-    )
-
-
-def loaded(**env: str) -> dict:
-    import json
-
-    result = load_settings(**env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def refused(**env: str) -> str:
-    result = load_settings(**env)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    return result.stderr.strip().splitlines()[-1]
+def database(**env: str) -> dict:
+    return settings_of("DATABASES", **env)["DATABASES"]["default"]
 
 
 def test_a_fresh_checkout_in_debug_needs_no_variable():
-    values = loaded(DEBUG="true")
-    assert values["db"] == {
+    values = settings_of("DATABASES", "SECRET_KEY", DEBUG="true")
+    assert values["DATABASES"]["default"] == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(ROOT / "db.sqlite3"),
         **CONNECTIONS,
     }
-    assert values["hosts"] == ["localhost", "127.0.0.1", "[::1]"]
-    assert (values["retention"], values["cap"], values["dev"], values["persistent"]) == (
-        14,
-        65536,
-        False,
-        1,
-    )
-    assert values["key"].startswith("dev-only-key")
+    assert values["SECRET_KEY"].startswith("dev-only-key")
 
 
 def connection_of(database: dict) -> dict:
@@ -73,8 +31,8 @@ def connection_of(database: dict) -> dict:
 
 
 def test_database_url_for_postgresql():
-    values = loaded(DEBUG="1", DATABASE_URL="postgres://pulp:s%40cret@db.example:6543/analytics")
-    assert connection_of(values["db"]) == {
+    url = "postgres://pulp:s%40cret@db.example:6543/analytics"
+    assert connection_of(database(DEBUG="1", DATABASE_URL=url)) == {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": "analytics",
         "USER": "pulp",
@@ -87,8 +45,7 @@ def test_database_url_for_postgresql():
 
 
 def test_database_url_for_sqlite():
-    values = loaded(DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3")
-    assert connection_of(values["db"]) == {
+    assert connection_of(database(DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3")) == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": "/tmp/x.sqlite3",
         **CONNECTIONS,
@@ -96,12 +53,13 @@ def test_database_url_for_sqlite():
 
 
 def test_a_relative_sqlite_url_names_a_file_in_the_working_directory():
-    values = loaded(DEBUG="1", DATABASE_URL="sqlite:///analytics.sqlite3")
-    assert values["db"]["NAME"] == "analytics.sqlite3"
+    assert database(DEBUG="1", DATABASE_URL="sqlite:///analytics.sqlite3")["NAME"] == (
+        "analytics.sqlite3"
+    )
 
 
 def test_db_variables_of_existing_deployments():
-    values = loaded(
+    values = database(
         DEBUG="1",
         DB_DATABASE="analytics",
         DB_USERNAME="u",
@@ -109,7 +67,7 @@ def test_db_variables_of_existing_deployments():
         DB_HOST="pg",
         DB_PORT="5433",
     )
-    assert values["db"] == {
+    assert values == {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": "analytics",
         "USER": "u",
@@ -122,12 +80,15 @@ def test_db_variables_of_existing_deployments():
 
 
 def test_database_url_wins_over_db_variables():
-    values = loaded(DEBUG="1", DATABASE_URL="postgres://a@h/one", DB_DATABASE="two", DB_HOST="x")
-    assert values["db"]["NAME"] == "one"
+    values = database(DEBUG="1", DATABASE_URL="postgres://a@h/one", DB_DATABASE="two", DB_HOST="x")
+    assert values["NAME"] == "one"
 
 
 def test_production_values_are_read():
-    values = loaded(
+    names = ("DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "RAW_RETENTION_DAYS")
+    names += ("MAX_REPORT_BYTES", "COLLECT_DEV_SYSTEMS", "PERSISTENT_MIN_AGE_DAYS", "SYSTEM_ID_KEY")
+    values = settings_of(
+        *names,
         SECRET_KEY=GOOD_KEY,
         ALLOWED_HOSTS="analytics.pulpproject.org, x.org",
         CSRF_TRUSTED_ORIGINS="https://analytics.pulpproject.org",
@@ -137,30 +98,21 @@ def test_production_values_are_read():
         PERSISTENT_MIN_AGE_DAYS="2",
         SYSTEM_ID_KEY="fixed",
     )
-    assert values["debug"] is False
-    assert values["hosts"] == ["analytics.pulpproject.org", "x.org"]
-    assert values["csrf"] == ["https://analytics.pulpproject.org"]
-    assert (values["retention"], values["cap"], values["dev"], values["persistent"]) == (
-        30,
-        1000,
-        True,
-        2,
-    )
-    assert values["idkey"] == "fixed"
+    assert values == {
+        "DEBUG": False,
+        "ALLOWED_HOSTS": ["analytics.pulpproject.org", "x.org"],
+        "CSRF_TRUSTED_ORIGINS": ["https://analytics.pulpproject.org"],
+        "RAW_RETENTION_DAYS": 30,
+        "MAX_REPORT_BYTES": 1000,
+        "COLLECT_DEV_SYSTEMS": True,
+        "PERSISTENT_MIN_AGE_DAYS": 2,
+        "SYSTEM_ID_KEY": "fixed",
+    }
 
 
 def test_cache_backend_locmem_keeps_the_limit_counters_per_process():
-    code = "import app.settings as s; print(s.CACHES['default']['BACKEND'])"
-    clean = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME"}}
     backends = [
-        subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**clean, "DEBUG": "1", **extra},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        settings_of("CACHES", DEBUG="1", **extra)["CACHES"]["default"]["BACKEND"]
         for extra in ({}, {"CACHE_BACKEND": "locmem"})
     ]
     assert backends == [
@@ -170,13 +122,16 @@ def test_cache_backend_locmem_keeps_the_limit_counters_per_process():
 
 
 def test_app_key_is_an_alias_of_secret_key():
-    assert loaded(APP_KEY=GOOD_KEY, ALLOWED_HOSTS="x")["key"] == GOOD_KEY
+    assert settings_of("SECRET_KEY", APP_KEY=GOOD_KEY, ALLOWED_HOSTS="x") == {
+        "SECRET_KEY": GOOD_KEY
+    }
 
 
 def test_system_id_key_is_derived_from_secret_key_and_stable():
-    first = loaded(SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="x")["idkey"]
-    again = loaded(SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="y")["idkey"]
-    other = loaded(SECRET_KEY=GOOD_KEY[::-1], ALLOWED_HOSTS="x")["idkey"]
+    def key(secret: str, hosts: str) -> str:
+        return settings_of("SYSTEM_ID_KEY", SECRET_KEY=secret, ALLOWED_HOSTS=hosts)["SYSTEM_ID_KEY"]
+
+    first, again, other = key(GOOD_KEY, "x"), key(GOOD_KEY, "y"), key(GOOD_KEY[::-1], "x")
     assert first == again != other
     assert len(first) == 64
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
@@ -19,7 +20,7 @@ def collected(tmp_path, settings) -> dict[str, str]:
 
 
 @pytest.mark.django_db
-def test_collectstatic_hashes_and_compresses_chart_js_and_the_site_assets(
+def test_collectstatic_hashes_and_compresses_the_assets_pages_link_and_whitenoise_serves(
     collected, tmp_path, client
 ):
     for name in [
@@ -34,5 +35,15 @@ def test_collectstatic_hashes_and_compresses_chart_js_and_the_site_assets(
     assert (
         "Chart.js v4.6.1" in (tmp_path / collected["vendor/chart.js/chart.umd.min.js"]).read_text()
     )
-    page = client.get("/about/").content.decode()
-    assert f'href="/static/{collected["pulpanalytics/site.css"]}"' in page
+    hashed = collected["pulpanalytics/site.css"]
+    assert f'href="/static/{hashed}"' in client.get("/about/").content.decode()
+
+    # whitenoise serves the hashed name gzipped for good, the plain one for a minute. A new client
+    # builds a new middleware chain: whitenoise indexes STATIC_ROOT at start-up.
+    response = Client().get(f"/static/{hashed}", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert response["Cache-Control"] == "max-age=315360000, public, immutable"
+    unhashed = Client().get("/static/pulpanalytics/site.css")
+    assert unhashed.status_code == 200
+    assert unhashed["Cache-Control"] == "max-age=60, public"

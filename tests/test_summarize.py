@@ -11,6 +11,7 @@ from pulpanalytics import metrics
 from pulpanalytics.metrics.systems import Systems
 from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.summary_pb2 import Summary
+from tests.helpers import at
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +22,6 @@ S4 = "44444444-4444-4444-8444-444444444444"  # one-day install on day 2
 S5 = "55555555-5555-4555-8555-555555555555"  # new on day 3
 
 DAY1, DAY2, DAY3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 22)
-
-
-def at(day: dt.date, hour: int = 12, minute: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
 
 
 def stored(day: dt.date) -> dict:

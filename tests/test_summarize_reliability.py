@@ -4,11 +4,9 @@ late commits, random interleavings, time zones and calendar edges."""
 import datetime as dt
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -22,13 +20,7 @@ from pulpanalytics import ingest, summarize
 from pulpanalytics.metrics.series import newest_first, xy
 from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import hash_system_id
-from tests.conftest import build_telemetry, system_id
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def at(day: dt.date, hour: int = 12, minute: int = 0, second: int = 0, micro: int = 0):
-    return dt.datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=dt.UTC)
+from tests.helpers import ROOT, at, build_telemetry, database_url, manage, server_env, system_id
 
 
 def summaries_hash() -> str:
@@ -64,18 +56,11 @@ def test_d3_a_second_concurrent_run_waits_for_nothing_and_exits_zero():
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     for n in range(3):
         post(at(yesterday, 3), n)
-    env = {
-        **os.environ,
-        "SUMMARIZE_GRACE_MINUTES": "0",
-        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
-    }
-    command = [sys.executable, "manage.py", "summarize"]
+    env = server_env(database_url(connection.settings_dict), SUMMARIZE_GRACE_MINUTES="0")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [summarize.ADVISORY_LOCK_KEY])
     try:
-        blocked = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-        )
+        blocked = manage("summarize", **env)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [summarize.ADVISORY_LOCK_KEY])
@@ -85,7 +70,12 @@ def test_d3_a_second_concurrent_run_waits_for_nothing_and_exits_zero():
     # Two runs started together: one summarizes, the other finds the lock or nothing to do.
     runs = [
         subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "manage.py", "summarize"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]

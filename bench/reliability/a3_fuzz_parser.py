@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """A3: coverage-guided fuzzing of the report parser (decode + validate) with atheris.
 
 Runs libFuzzer through atheris in a child process for --seconds (default 10 minutes), with the
@@ -19,10 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import BENCH_ENV, PYTHON, ROOT  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.common import BENCH_ENV, PYTHON, ROOT
+from bench.reliability.scenario import Outcome, main
 
 HANG_SECONDS = 0.1
 
@@ -123,7 +120,8 @@ def run(args) -> Outcome:
         result = subprocess.run(
             [
                 PYTHON,
-                __file__,
+                "-m",
+                "bench.reliability.a3_fuzz_parser",
                 "--child",
                 f"-max_total_time={args.seconds}",
                 f"-timeout={args.timeout}",

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """B4: acknowledged means stored: unique reports while `kill -9` hits a gunicorn worker, 3 times.
 
 Starts gunicorn with the production config (gunicorn.conf.py's worker count) on a throw-away
@@ -17,23 +16,15 @@ Pass: lost acks = 0; orphans <= requests in flight on the killed workers; respaw
 import asyncio
 import os
 import signal
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
-    children,
     drop_database,
-    free_port,
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
 )
-from bench.reliability.i2_sustained import production_workers  # noqa: E402
-from bench.reliability.load import (  # noqa: E402
+from bench.reliability.load import (
     Answer,
     Sent,
     acked_systems,
@@ -44,7 +35,8 @@ from bench.reliability.load import (  # noqa: E402
     stored_hashes,
     system_hash,
 )
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
+from bench.server import children
 
 
 def oldest(pids: list[int]) -> int:
@@ -115,15 +107,15 @@ async def load_with_kills(
 def run(args) -> Outcome:
     name = "pulpanalytics_stress_b4"
     url = recreate_database(args.server, name)
-    port = free_port()
-    server = start_gunicorn(url, port, args.workers)
+    server = start_gunicorn(url, args.workers)
+    port = server.port
     try:
         bodies = mix(args.requests, seed=args.seed, first=0)
         answers, respawns, killed = asyncio.run(load_with_kills(port, server.pid, bodies, args))
         lost = lost_acks(url, answers)
         stored = stored_hashes(url)
     finally:
-        stop_gunicorn(server)
+        server.stop()
         drop_database(args.server, name)
     acked = acked_systems(answers)
     orphans = sum(
@@ -160,15 +152,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="concurrent clients (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=production_workers(),
-        help="gunicorn workers (default: gunicorn.conf.py's, %(default)s)",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=10, help="per-request deadline (default: %(default)s)"
-    )
+    gunicorn_arguments(parser, workers=None, timeout=10)
     parser.add_argument("--seed", type=int, default=1)
 
 

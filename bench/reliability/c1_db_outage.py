@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """C1: the database server stops for 30 s under a steady 20 reports/s, then starts again.
 
 Runs a private PostgreSQL cluster (bench/reliability/cluster.py: the shared server must not be
@@ -14,22 +13,18 @@ after the start; 0 failures after it; 0 partial rows; no worker restarted.
 
 import argparse
 import asyncio
-import sys
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import free_port, recreate_database, start_gunicorn, stop_gunicorn  # noqa: E402
-from bench.reliability import load  # noqa: E402
-from bench.reliability.cluster import Cluster  # noqa: E402
-from bench.reliability.dbfault import (  # noqa: E402
+from bench.common import recreate_database, start_gunicorn
+from bench.reliability import load
+from bench.reliability.cluster import Cluster
+from bench.reliability.dbfault import (
     COMPONENTS_PER_REPORT,
     UNLIMITED,
     WorkerWatch,
     partial_rows,
 )
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 HANG_SECONDS = 5.0
 PHASES = ("before", "stopping", "during", "starting", "after")
@@ -77,14 +72,14 @@ def run(args) -> Outcome:
     name = "pulpanalytics_stress_c1"
     with Cluster() as cluster:
         url = recreate_database(cluster.server, name)
-        port = free_port()
         health = {"DB_CONN_HEALTH_CHECKS": "true" if args.health_checks else "false"}
-        server = start_gunicorn(url, port, args.workers, **UNLIMITED, **health)
+        server = start_gunicorn(url, args.workers, **UNLIMITED, **health)
+        port = server.port
         try:
             watch = WorkerWatch(server.pid)
             answers, marks = asyncio.run(drive(cluster, port, watch, args))
         finally:
-            stop_gunicorn(server)
+            server.stop()
         orphans, reports, components = partial_rows(url)
         lost = load.lost_acks(url, answers)
 
@@ -154,12 +149,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--after", type=float, default=20, help="seconds of load after (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers", type=int, default=2, help="gunicorn workers (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=10, help="client deadline, s (default: %(default)s)"
-    )
+    gunicorn_arguments(parser, workers=2, timeout=10)
     parser.add_argument(
         "--health-checks",
         action=argparse.BooleanOptionalAction,

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """C3: another session holds ACCESS EXCLUSIVE on the raw report table for 40 s while reports
 arrive.
 
@@ -15,25 +14,19 @@ once; max latency <= statement timeout + 1 s; 0 worker timeouts.
 """
 
 import asyncio
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
-    free_port,
+from bench.common import (
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
 )
-from bench.reliability import load  # noqa: E402
-from bench.reliability.cluster import Cluster  # noqa: E402
-from bench.reliability.dbfault import UNLIMITED, WorkerWatch  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability import load
+from bench.reliability.cluster import Cluster
+from bench.reliability.dbfault import UNLIMITED, WorkerWatch
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 
 def hold_lock(url: str, seconds: float, taken: list[float], start: float) -> None:
@@ -75,19 +68,15 @@ def run(args) -> Outcome:
     bound = args.statement_timeout_ms / 1000 + 1
     with Cluster() as cluster:
         url = recreate_database(cluster.server, name)
-        port = free_port()
         server = start_gunicorn(
-            url,
-            port,
-            args.workers,
-            DB_STATEMENT_TIMEOUT_MS=str(args.statement_timeout_ms),
-            **UNLIMITED,
+            url, args.workers, DB_STATEMENT_TIMEOUT_MS=str(args.statement_timeout_ms), **UNLIMITED
         )
+        port = server.port
         try:
             watch = WorkerWatch(server.pid)
             answers, (taken, released) = asyncio.run(drive(url, port, watch, args))
         finally:
-            stop_gunicorn(server)
+            server.stop()
 
     statuses = Counter(a.status for a in answers)
     locked = [a for a in answers if taken <= a.started < released]
@@ -127,15 +116,12 @@ def arguments(parser) -> None:
     parser.add_argument("--rate", type=float, default=0.3, help="reports/s (%(default)s)")
     parser.add_argument("--before", type=float, default=5, help="seconds first (%(default)s)")
     parser.add_argument("--after", type=float, default=10, help="seconds after (%(default)s)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (%(default)s)")
+    gunicorn_arguments(parser, workers=2, timeout=60)
     parser.add_argument(
         "--statement-timeout-ms",
         type=int,
         default=5000,
         help="DB_STATEMENT_TIMEOUT_MS of gunicorn (default: %(default)s, the product's)",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=60, help="client deadline, s (%(default)s)"
     )
     parser.add_argument("--seed", type=int, default=1)
 

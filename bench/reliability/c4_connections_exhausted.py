@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """C4: more gunicorn workers than the database has connection slots, under load.
 
 Runs a private PostgreSQL cluster with max_connections=5 (superuser_reserved_connections=0: the
@@ -11,21 +10,15 @@ broken connection; 0 lost acknowledgements.
 """
 
 import asyncio
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import (  # noqa: E402
-    free_port,
+from bench.common import (
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
 )
-from bench.reliability import load  # noqa: E402
-from bench.reliability.cluster import Cluster  # noqa: E402
-from bench.reliability.dbfault import UNLIMITED  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability import load
+from bench.reliability.cluster import Cluster
+from bench.reliability.dbfault import UNLIMITED
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 
 def run(args) -> Outcome:
@@ -36,13 +29,13 @@ def run(args) -> Outcome:
     }
     with Cluster(**settings) as cluster:
         url = recreate_database(cluster.server, name)
-        port = free_port()
-        server = start_gunicorn(url, port, args.workers, **UNLIMITED)
+        server = start_gunicorn(url, args.workers, **UNLIMITED)
+        port = server.port
         try:
             bodies = load.mix(int(args.rate * args.seconds), seed=args.seed, first=1)
             answers = asyncio.run(load.open_loop(port, bodies, args.rate, timeout=args.timeout))
         finally:
-            stop_gunicorn(server)
+            server.stop()
         lost = load.lost_acks(url, answers)
 
     figures = load.figures(answers)
@@ -67,13 +60,12 @@ def run(args) -> Outcome:
 
 
 def arguments(parser) -> None:
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn workers (%(default)s)")
+    gunicorn_arguments(parser, workers=8, timeout=10)
     parser.add_argument(
         "--max-connections", type=int, default=5, help="PostgreSQL slots (%(default)s)"
     )
     parser.add_argument("--rate", type=float, default=40, help="reports/s (%(default)s)")
     parser.add_argument("--seconds", type=float, default=20, help="load duration (%(default)s)")
-    parser.add_argument("--timeout", type=float, default=10, help="client deadline, s")
     parser.add_argument("--seed", type=int, default=1)
 
 

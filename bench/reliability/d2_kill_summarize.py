@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """D2: kill -9 `manage.py summarize` at random points, then re-run it.
 
 Fills a throw-away PostgreSQL database (COPY) with 30 days of systems, times a clean run, then
@@ -12,35 +11,25 @@ import hashlib
 import random
 import signal
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
     PYTHON,
     ROOT,
     django_env,
     drop_database,
+    query,
     recreate_database,
     run_manage,
 )
-from bench.reliability.scenario import Outcome, main  # noqa: E402
-from bench.summarize import clear_summaries, fill  # noqa: E402
+from bench.reliability.scenario import Outcome, main
+from bench.summarize import clear_summaries, fill
 
 
 def stored(url: str) -> dict:
-    connection = psycopg2.connect(url)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT date, json FROM pulpanalytics_dailysummary ORDER BY date")
-        rows = dict(cursor.fetchall())
-    connection.close()
-    return rows
+    return dict(query(url, "SELECT date, json FROM pulpanalytics_dailysummary ORDER BY date"))
 
 
 def digest(rows: dict) -> str:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """D8: prune a day of 1,000,000 raw reports (8,000,000 component rows) while ingest runs at
 50 reports/s.
 
@@ -19,32 +18,27 @@ import asyncio
 import itertools
 import random
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     PYTHON,
     ROOT,
     django_env,
-    free_port,
     percentile,
+    query,
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
 )
-from bench.reliability import load  # noqa: E402
-from bench.reliability.cluster import Cluster  # noqa: E402
-from bench.reliability.dbfault import UNLIMITED  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
-from bench.summarize import fill  # noqa: E402
+from bench.reliability import load
+from bench.reliability.cluster import Cluster
+from bench.reliability.dbfault import UNLIMITED
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
+from bench.summarize import fill
 
 APPLICATION = "pulpanalytics-d8-prune"
 LOCK_LIMIT_SECONDS = 1.0
@@ -173,15 +167,12 @@ async def drive(url: str, port: int, args) -> tuple[list, float, float, str]:
 
 
 def remaining(url: str, day: date) -> int:
-    connection = psycopg2.connect(url)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM pulpanalytics_report WHERE day = %(d)s)"
-            " + (SELECT count(*) FROM pulpanalytics_component WHERE day = %(d)s)",
-            {"d": day},
-        )
-        left = cursor.fetchone()[0]
-    connection.close()
+    ((left,),) = query(
+        url,
+        "SELECT (SELECT count(*) FROM pulpanalytics_report WHERE day = %(d)s)"
+        " + (SELECT count(*) FROM pulpanalytics_component WHERE day = %(d)s)",
+        {"d": day},
+    )
     return left
 
 
@@ -194,8 +185,8 @@ def run(args) -> Outcome:
         began = time.perf_counter()
         prepare(url, reports=args.reports, old=old, yesterday=yesterday)
         fill_seconds = time.perf_counter() - began
-        port = free_port()
-        server = start_gunicorn(url, port, args.workers, **UNLIMITED)
+        server = start_gunicorn(url, args.workers, **UNLIMITED)
+        port = server.port
         watch = TransactionWatch(f"{cluster.server}/{name}", args.poll)
         try:
             # Warm the workers (imports, connections) outside the measurement.
@@ -205,7 +196,7 @@ def run(args) -> Outcome:
             answers, prune_start, prune_end, output = asyncio.run(drive(url, port, args))
         finally:
             watch.finished.set()
-            stop_gunicorn(server)
+            server.stop()
         watch.join()
         left = remaining(url, old)
 
@@ -252,9 +243,8 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=2000, help="PRUNE_BATCH_SIZE (%(default)s)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (%(default)s)")
+    gunicorn_arguments(parser, workers=2, timeout=10)
     parser.add_argument("--poll", type=float, default=0.02, help="seconds between samples")
-    parser.add_argument("--timeout", type=float, default=10, help="client deadline, s")
     parser.add_argument(
         "--prune-timeout", type=float, default=900, help="give up on summarize after (s)"
     )

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """D9: summarize one day of a million raw systems (8 million component rows) on PostgreSQL.
 
 Reports the wall time and peak RSS of `manage.py summarize`, and compares the RSS with a day of
@@ -6,14 +5,9 @@ ten thousand systems: aggregation happens in SQL, so memory must not grow with t
 Pass: peak RSS for 1,000,000 systems within 1.25 x that for 10,000.
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import DEFAULT_SERVER  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
-from bench.summarize import scenario  # noqa: E402
+from bench.common import DEFAULT_SERVER
+from bench.reliability.scenario import Outcome, main
+from bench.summarize import scenario
 
 
 def run(args) -> Outcome:

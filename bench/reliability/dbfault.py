@@ -3,9 +3,8 @@ its worker processes, and the check for reports stored without all their compone
 
 import asyncio
 
-import psycopg2
-
-from bench.common import children
+from bench.common import query
+from bench.server import children
 
 # The limits' counters live in the database too; high enough that no scenario meets them (they
 # stay on, so their database round trips fail with the database like in production).
@@ -35,15 +34,11 @@ class WorkerWatch:
 
 def partial_rows(url: str) -> tuple[int, int, int]:
     """(reports without any component, reports, components) of the database at `url`."""
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT (SELECT count(*) FROM pulpanalytics_report r WHERE NOT EXISTS"
-                " (SELECT 1 FROM pulpanalytics_component c WHERE c.report_id = r.id)),"
-                " (SELECT count(*) FROM pulpanalytics_report),"
-                " (SELECT count(*) FROM pulpanalytics_component)"
-            )
-            return cursor.fetchone()
-    finally:
-        connection.close()
+    (row,) = query(
+        url,
+        "SELECT (SELECT count(*) FROM pulpanalytics_report r WHERE NOT EXISTS"
+        " (SELECT 1 FROM pulpanalytics_component c WHERE c.report_id = r.id)),"
+        " (SELECT count(*) FROM pulpanalytics_report),"
+        " (SELECT count(*) FROM pulpanalytics_component)",
+    )
+    return row

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """G1: one client at 0.9 L and at 3 L reports per window against gunicorn with 3 workers, the
 limit counters in the shared database cache (the default when REDIS_URL is unset).
 
@@ -10,13 +9,8 @@ Figures: the 429 rate at each load, the share of the excess (requests above L) r
 Pass: 0% 429 at 0.9 L; at least 99% of the excess rejected at 3 L; every 429 has Retry-After.
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.reliability.rate_limit import add_arguments, measure  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.rate_limit import add_arguments, measure
+from bench.reliability.scenario import Outcome, main
 
 
 def run(args) -> Outcome:

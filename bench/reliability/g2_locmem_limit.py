@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """G2: the per-process limiter pitfall: G1's client with the limit counters in each gunicorn
 worker's own memory (CACHE_BACKEND=locmem, never in production), 3 workers.
 
@@ -10,13 +9,8 @@ workers, less when one worker happens to serve most connections).
 Pass: the figure is measured (every request answered, none lost to 5xx or timeouts).
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.reliability.rate_limit import add_arguments, measure  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.rate_limit import add_arguments, measure
+from bench.reliability.scenario import Outcome, main
 
 
 def run(args) -> Outcome:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """G3: ID spray: 10,000 reports with distinct system ids from one address in 60 s, open loop,
 against gunicorn with 3 workers; NEW_SYSTEM_RATE_LIMIT=L (default 100) per window.
 
@@ -10,49 +9,39 @@ Pass: rows written <= L per window touched, and every 429 has Retry-After.
 """
 
 import asyncio
-import sys
 import time
-from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
     drop_database,
-    free_port,
+    query,
     recreate_database,
     start_gunicorn,
 )
-from bench.reliability.load import mix, open_loop  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.load import figures, mix, open_loop
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 
 def rows(url: str) -> tuple[int, int]:
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pulpanalytics_report")
-            reports = cursor.fetchone()[0]
-            cursor.execute("SELECT count(*) FROM pulpanalytics_system")
-            return reports, cursor.fetchone()[0]
-    finally:
-        connection.close()
+    ((reports, systems),) = query(
+        url,
+        "SELECT (SELECT count(*) FROM pulpanalytics_report),"
+        " (SELECT count(*) FROM pulpanalytics_system)",
+    )
+    return reports, systems
 
 
 def run(args) -> Outcome:
     name = "pulpanalytics_stress_g3"
     url = recreate_database(args.server, name)
-    port = free_port()
     bodies = mix(args.requests, seed=3, first=0)
     env = {
         "NEW_SYSTEM_RATE_LIMIT": str(args.limit),
         "REPORT_RATE_LIMIT": "0",
         "RATE_LIMIT_WINDOW_SECONDS": str(args.window),
     }
-    server = start_gunicorn(url, port, args.workers, **env)
+    server = start_gunicorn(url, args.workers, **env)
+    port = server.port
     try:
         began = time.time()
         answers = asyncio.run(
@@ -61,27 +50,20 @@ def run(args) -> Outcome:
         ended = time.time()
         reports, systems = rows(url)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except Exception:
-            server.kill()
-            server.wait()
+        server.stop()
         drop_database(args.server, name)
     windows = int(ended // args.window) - int(began // args.window) + 1
-    statuses = Counter(a.status for a in answers)
-    missing = sum(1 for a in answers if a.status == 429 and not a.retry_after)
-    failed = sum(1 for a in answers if a.failed)
-    histogram = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items(), key=str))
+    f = figures(answers)
     return Outcome(
         id="G3",
         scenario=f"{args.requests:,} distinct system ids from one address in {args.seconds:g} s, "
         f"NEW_SYSTEM_RATE_LIMIT={args.limit} per {args.window} s, {args.workers} workers",
         figure=f"rows written {reports} (bound {args.limit} x {windows} window(s)); "
-        f"429: {statuses.get(429, 0)}, without Retry-After: {missing}; 5xx/timeouts: {failed}",
-        passed=reports <= args.limit * windows and systems <= args.limit * windows and not missing,
+        f"429: {f.statuses[429]}, without Retry-After: {f.missing_retry_after}; 5xx/timeouts: "
+        f"{f.failed}",
+        passed=max(reports, systems) <= args.limit * windows and not f.missing_retry_after,
         threshold="rows written <= L per window; every 429 with Retry-After",
-        detail=f"statuses {{{histogram}}}; registry rows {systems}; run {ended - began:.1f} s",
+        detail=f"statuses {{{f.histogram()}}}; registry rows {systems}; run {ended - began:.1f} s",
     )
 
 
@@ -93,8 +75,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--window", type=int, default=3600, help="RATE_LIMIT_WINDOW_SECONDS (default: %(default)s)"
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    gunicorn_arguments(parser, workers=3, timeout=60.0)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """G4: slowloris: 50 connections sending one header byte per second, with and without nginx.
 
 Starts gunicorn with the production config (gunicorn.conf.py's worker count: sync workers) on a
@@ -24,31 +23,25 @@ Needs nginx: /usr/sbin/nginx (Debian: apt-get install nginx-light, or nginx).
 """
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
-    children,
     drop_database,
     free_port,
     percentile,
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
 )
-from bench.reliability.i2_sustained import production_workers  # noqa: E402
-from bench.reliability.load import request  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.load import request
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
+from bench.server import children, stop_process
 
 NGINX = Path("/usr/sbin/nginx")
 NGINX_CONF = """\
@@ -99,22 +92,8 @@ def start_nginx(tmp: Path, upstream: int) -> tuple[subprocess.Popen, int]:
         if process.poll() is not None:
             raise SystemExit(f"nginx exited: {process.stderr.read().decode().strip()}")
         time.sleep(0.1)
-    stop_nginx(process)
+    stop_process(process, signal.SIGTERM, 5)
     raise SystemExit("nginx did not answer /healthz through to gunicorn within 10 s")
-
-
-def stop_nginx(process: subprocess.Popen) -> None:
-    """SIGTERM (fast shutdown) to the master; SIGKILL to it and its workers if it lingers."""
-    workers = children(process.pid) if process.poll() is None else []
-    process.terminate()
-    try:
-        process.wait(5)
-    except subprocess.TimeoutExpired:
-        for pid in workers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.kill()
-        process.wait()
 
 
 @dataclass
@@ -239,22 +218,22 @@ def run(args) -> Outcome:
         raise SystemExit(f"G4 needs {NGINX}: apt-get install nginx-light (or nginx) as root")
     name = "pulpanalytics_stress_g4"
     url = recreate_database(args.server, name)
-    port = free_port()
     # The proxied case counts the client as nginx saw it, as production does behind the router.
-    server = start_gunicorn(url, port, args.workers, TRUSTED_PROXY_COUNT="1")
+    server = start_gunicorn(url, args.workers, TRUSTED_PROXY_COUNT="1")
+    port = server.port
     nginx = None
     try:
         with tempfile.TemporaryDirectory(prefix="pulpanalytics-g4-") as tmp:
             nginx, proxy_port = start_nginx(Path(tmp), port)
             proxied = asyncio.run(case(proxy_port, server.pid, args))
-            stop_nginx(nginx)
+            stop_process(nginx, signal.SIGTERM, 5)  # SIGTERM: nginx's fast shutdown
             nginx = None
         direct = asyncio.run(case(port, server.pid, args))
         recovery = asyncio.run(recovered(port, 60))
     finally:
         if nginx is not None:
-            stop_nginx(nginx)
-        stop_gunicorn(server)
+            stop_process(nginx, signal.SIGTERM, 5)  # SIGTERM: nginx's fast shutdown
+        server.stop()
         drop_database(args.server, name)
     (p_base, p_during, p_attack, p_restarts) = proxied
     (d_base, d_during, d_attack, d_restarts) = direct
@@ -308,12 +287,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--probe-timeout", type=float, default=5.0, help="probe deadline (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=production_workers(),
-        help="gunicorn workers (default: gunicorn.conf.py's, %(default)s)",
-    )
+    gunicorn_arguments(parser, workers=None)
 
 
 def checked(args) -> Outcome:

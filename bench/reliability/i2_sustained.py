@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """I2: sustained open-loop ingest at a fixed rate: 85% new, 10% duplicate, 5% invalid reports.
 
 Starts gunicorn with the production config (gunicorn.conf.py's worker count) on a throw-away
@@ -20,25 +19,16 @@ Pass: error rate < 0.1%, p99 < 250 ms, 0 lost acks, rows equal to unique acknowl
 
 import asyncio
 import ipaddress
-import runpy
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
-    ROOT,
     drop_database,
-    free_port,
+    query,
     recreate_database,
     start_gunicorn,
-    stop_gunicorn,
 )
-from bench.reliability.load import (  # noqa: E402
+from bench.reliability.load import (
     Figures,
     Sent,
     acked_systems,
@@ -47,15 +37,10 @@ from bench.reliability.load import (  # noqa: E402
     mix,
     open_loop,
 )
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 # Client addresses are drawn from 10.0.0.0/8; each mix of a run starts at its own offset.
 CLIENTS = ipaddress.IPv4Network("10.0.0.0/8")
-
-
-def production_workers() -> int:
-    """The worker count gunicorn.conf.py gives (WEB_CONCURRENCY or its default)."""
-    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
 
 
 def with_client_addresses(bodies: list[Sent], first: int) -> list[Sent]:
@@ -127,20 +112,15 @@ def sustained(
 
 
 def report_rows(url: str) -> int:
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pulpanalytics_report")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    ((count,),) = query(url, "SELECT count(*) FROM pulpanalytics_report")
+    return count
 
 
 def serve(args, name: str):
     """A fresh database and gunicorn (production config, client addresses from the header)."""
     url = recreate_database(args.server, name)
-    port = free_port()
-    server = start_gunicorn(url, port, args.workers, TRUSTED_PROXY_COUNT="1")
+    server = start_gunicorn(url, args.workers, TRUSTED_PROXY_COUNT="1")
+    port = server.port
     return url, port, server
 
 
@@ -161,7 +141,7 @@ def run(args) -> Outcome:
         )
         rows = report_rows(url)
     finally:
-        stop_gunicorn(server)
+        server.stop()
         drop_database(args.server, name)
     f = result.figures
     return Outcome(
@@ -184,18 +164,7 @@ def common_arguments(parser) -> None:
     parser.add_argument(
         "--rate", type=float, default=100, help="requests per second (default: %(default)s)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=production_workers(),
-        help="gunicorn workers (default: gunicorn.conf.py's, %(default)s)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=10,
-        help="per-request deadline in seconds; a miss counts as an error (default: %(default)s)",
-    )
+    gunicorn_arguments(parser, workers=None, timeout=10)
     parser.add_argument("--seed", type=int, default=1)
 
 

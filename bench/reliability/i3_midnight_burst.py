@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """I3: midnight burst: 2,000 reports within 2 s, each from its own address, against gunicorn
 with the production default number of workers (gunicorn.conf.py) and production limits.
 
@@ -15,45 +14,26 @@ Pass: 0 x 5xx (and no request unanswered); every 429/503 with Retry-After; drain
 """
 
 import asyncio
-import os
-import runpy
-import sys
-from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import psycopg2
 
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
-    ROOT,
     drop_database,
-    free_port,
-    percentile,
     recreate_database,
     start_gunicorn,
 )
-from bench.reliability.load import (  # noqa: E402
+from bench.reliability.load import (
     Answer,
     Sent,
+    figures,
     lost_acks,
     mix,
     request,
     system_hash,
 )
-from bench.reliability.scenario import Outcome, main  # noqa: E402
-
-
-def production_workers() -> int:
-    """gunicorn.conf.py's `workers` when WEB_CONCURRENCY is not set."""
-    saved = os.environ.pop("WEB_CONCURRENCY", None)
-    try:
-        return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
-    finally:
-        if saved is not None:
-            os.environ["WEB_CONCURRENCY"] = saved
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
 
 
 def address(index: int) -> str:
@@ -96,43 +76,36 @@ async def burst(port: int, bodies: list[Sent], seconds: float, timeout: float) -
 
 def run(args) -> Outcome:
     name = "pulpanalytics_stress_i3"
-    workers = args.workers or production_workers()
+    workers = args.workers
     url = recreate_database(args.server, name)
-    port = free_port()
     bodies = mix(args.requests, seed=13, first=0)
     known = bodies[: round(args.known * len(bodies))]
     seed_known(url, [sent.system for sent in known])
-    server = start_gunicorn(url, port, workers, TRUSTED_PROXY_COUNT="1")
+    server = start_gunicorn(url, workers, TRUSTED_PROXY_COUNT="1")
+    port = server.port
     try:
         answers = asyncio.run(burst(port, bodies, args.seconds, args.timeout))
         lost = lost_acks(url, answers)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except Exception:
-            server.kill()
-            server.wait()
+        server.stop()
         drop_database(args.server, name)
-    statuses = Counter(a.status for a in answers)
-    server_errors = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500)
-    unanswered = sum(n for s, n in statuses.items() if not isinstance(s, int))
-    shed = [a for a in answers if a.status in (429, 503)]
-    missing = sum(1 for a in shed if not a.retry_after)
+    f = figures(answers)
+    unanswered = sum(n for s, n in f.statuses.items() if not isinstance(s, int))
+    server_errors = f.failed - unanswered
+    shed = f.statuses[429] + f.statuses[503]
+    missing = f.missing_retry_after
     drain = max(a.started + a.latency for a in answers)
-    latencies = [a.latency for a in answers]
-    histogram = ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items(), key=str))
     return Outcome(
         id="I3",
         scenario=f"{args.requests:,} reports within {args.seconds:g} s from distinct addresses, "
         f"{workers} workers (production default), {args.known:.0%} known systems",
         figure=f"5xx: {server_errors}, unanswered: {unanswered}; shed (429/503) "
-        f"{len(shed) / len(answers):.1%}, without Retry-After: {missing}; drained in "
+        f"{shed / len(answers):.1%}, without Retry-After: {missing}; drained in "
         f"{drain:.1f} s",
         passed=server_errors == 0 and unanswered == 0 and missing == 0 and drain < 30,
         threshold="0 x 5xx; every shed request with Retry-After; drained < 30 s",
-        detail=f"statuses {{{histogram}}}; latency p50 {percentile(latencies, 0.5) * 1000:.0f} ms"
-        f", p99 {percentile(latencies, 0.99) * 1000:.0f} ms; lost acks {lost}",
+        detail=f"statuses {{{f.histogram()}}}; latency p50 {f.p50_ms:.0f} ms, p99 {f.p99_ms:.0f} ms"
+        f"; lost acks {lost}",
     )
 
 
@@ -143,10 +116,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--known", type=float, default=0.5, help="share of systems already in the registry"
     )
-    parser.add_argument(
-        "--workers", type=int, default=0, help="gunicorn workers (0: gunicorn.conf.py's default)"
-    )
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    gunicorn_arguments(parser, workers=None, timeout=60.0)
 
 
 if __name__ == "__main__":

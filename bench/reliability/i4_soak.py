@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """I4: soak: reports at half the I2 rate (50/s) for 30 minutes against gunicorn + PostgreSQL.
 
 gunicorn runs the production config with its default 2 workers; traffic is
@@ -12,24 +11,18 @@ connections flat (max - min <= 2); no worker restarted; no 5xx or timeout.
 
 import asyncio
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import psycopg2  # noqa: E402
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     DEFAULT_SERVER,
-    children,
     drop_database,
-    free_port,
+    query,
     recreate_database,
     start_gunicorn,
 )
-from bench.reliability.load import Answer, figures, lost_acks, mix, open_loop  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.reliability.load import Answer, figures, lost_acks, mix, open_loop
+from bench.reliability.scenario import Outcome, gunicorn_arguments, main
+from bench.server import children
 
 DATABASE = "pulpanalytics_stress_i4"
 
@@ -47,17 +40,12 @@ def open_fds(pid: int) -> int:
 
 
 def connections(url: str) -> int:
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                "pg_backend_pid()",
-                [DATABASE],
-            )
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    ((count,),) = query(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        [DATABASE],
+    )
+    return count
 
 
 def sample(server_pid: int, url: str) -> dict:
@@ -72,10 +60,8 @@ def sample(server_pid: int, url: str) -> dict:
 
 def run(args) -> Outcome:
     url = recreate_database(args.server, DATABASE)
-    port = free_port()
-    server = start_gunicorn(
-        url, port, args.workers, REPORT_RATE_LIMIT="0", NEW_SYSTEM_RATE_LIMIT="0"
-    )
+    server = start_gunicorn(url, args.workers, REPORT_RATE_LIMIT="0", NEW_SYSTEM_RATE_LIMIT="0")
+    port = server.port
     samples: list[tuple[float, dict]] = []
     answers: list[Answer] = []
     per_chunk = int(args.rate * args.sample)
@@ -102,8 +88,7 @@ def run(args) -> Outcome:
                 )
         lost = lost_acks(url, answers)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
         drop_database(args.server, DATABASE)
     warm = [s for elapsed, s in samples if elapsed >= args.warm_up] or [samples[-1][1]]
     first, last = warm[0], warm[-1]
@@ -161,9 +146,7 @@ def arguments(parser) -> None:
         default=120,
         help="seconds before the baseline sample (default: %(default)s)",
     )
-    parser.add_argument(
-        "--workers", type=int, default=2, help="gunicorn workers (default: %(default)s)"
-    )
+    gunicorn_arguments(parser, workers=2)
     parser.add_argument("--verbose", action="store_true", help="print every sample")
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """I5: I2's sustained open-loop load with 5% (I2's mix, the baseline), 50% and 100% invalid bodies.
 
 One gunicorn (production config and worker count) on one throw-away PostgreSQL database serves
@@ -12,14 +11,9 @@ latency over all requests against the baseline's. The all-invalid mix has no val
 its error rate is over all its requests. Pass: every mix < 0.1% and p99 within 1.5x the baseline.
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import drop_database, stop_gunicorn  # noqa: E402
-from bench.reliability.i2_sustained import common_arguments, serve, sustained  # noqa: E402
-from bench.reliability.scenario import Outcome, main  # noqa: E402
+from bench.common import drop_database
+from bench.reliability.i2_sustained import common_arguments, serve, sustained
+from bench.reliability.scenario import Outcome, main
 
 # Each mix numbers its systems and client addresses from its own block.
 BLOCK = 1_000_000
@@ -45,7 +39,7 @@ def run(args) -> Outcome:
             for index, share in enumerate(shares)
         ]
     finally:
-        stop_gunicorn(server)
+        server.stop()
         drop_database(args.server, name)
     baseline = runs[0].figures.p99_ms
     parts, passed = [], True

@@ -14,10 +14,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import psycopg2
-
-from bench.common import BENCH_ENV, percentile
+from bench.common import BENCH_ENV, percentile, query
 from bench.ingest import report_body
+from bench.server import request_async
 
 INVALID_BODIES = (b"\xff\xfe garbage", b"\x0a\x03abc", b"\x08\x96\x01")
 
@@ -51,10 +50,6 @@ class Answer:
     def failed(self) -> bool:
         """A 5xx, a timeout or a broken connection: what an error rate counts."""
         return not isinstance(self.status, int) or self.status >= 500
-
-
-def system_id(rnd: random.Random, number: int) -> str:
-    return f"{number:08x}-{rnd.getrandbits(16):04x}-4000-8000-{rnd.getrandbits(48):012x}"
 
 
 def report(rnd: random.Random, number: int) -> Sent:
@@ -94,38 +89,18 @@ async def request(
     path: str = "/",
     headers: Sequence[tuple[str, str]] = (),
     timeout: float = 10.0,
-    host: str = "127.0.0.1",
 ) -> tuple[int | str, str | None, str]:
-    """(status, Retry-After, body text) of one request on its own connection."""
-
-    async def exchange() -> tuple[int | str, str | None, str]:
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
-            if body is not None:
-                lines.append(f"Content-Length: {len(body)}")
-            lines += [f"{name}: {value}" for name, value in headers]
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b""))
-            await writer.drain()
-            raw = await reader.read()
-        finally:
-            writer.close()
-        head, _, payload = raw.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1."):
-            return "error:no_response", None, ""
-        retry_after = None
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"retry-after":
-                retry_after = value.strip().decode()
-        return int(head[9:12]), retry_after, payload.decode(errors="replace")
-
+    """(status, Retry-After, body text) of one request; a timeout or a broken connection is
+    reported as the status ('timeout', 'error:<name>')."""
     try:
-        return await asyncio.wait_for(exchange(), timeout)
+        response = await request_async(
+            port, method, path, body or b"", headers=headers, timeout=timeout
+        )
     except TimeoutError:
         return "timeout", None, ""
     except OSError as error:
         return f"error:{type(error).__name__}", None, ""
+    return response.status, response.headers.get("retry-after"), response.text
 
 
 async def open_loop(
@@ -237,16 +212,12 @@ def system_hash(system: str) -> str:
 
 def stored_hashes(url: str) -> set[str]:
     """The system hashes that have a raw report row in the database at `url`."""
-    connection = psycopg2.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT s.system_hash FROM pulpanalytics_report r "
-                "JOIN pulpanalytics_system s ON s.id = r.system_id"
-            )
-            return {row[0] for row in cursor.fetchall()}
-    finally:
-        connection.close()
+    rows = query(
+        url,
+        "SELECT s.system_hash FROM pulpanalytics_report r "
+        "JOIN pulpanalytics_system s ON s.id = r.system_id",
+    )
+    return {system_hash for (system_hash,) in rows}
 
 
 def lost_acks(url: str, answers: Iterable[Answer]) -> int:

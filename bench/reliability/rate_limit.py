@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from bench.common import (
     DEFAULT_SERVER,
     drop_database,
-    free_port,
     recreate_database,
     start_gunicorn,
 )
 from bench.reliability.load import Answer, mix, open_loop
+from bench.reliability.scenario import gunicorn_arguments
 
 LEAD = 0.5  # seconds into a fresh window before a load's first request
 
@@ -86,17 +86,15 @@ def add_arguments(parser: argparse.ArgumentParser, *, loads: str) -> None:
         default=4.0,
         help="seconds of each window left free after the load (default: %(default)s)",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    gunicorn_arguments(parser, workers=3, timeout=10.0)
     parser.add_argument(
         "--loads", default=loads, help="comma-separated multiples of L (default: %(default)s)"
     )
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
 
 
 def measure(args: argparse.Namespace, *, database: str, **server_env: str) -> list[Load]:
     """Run each load of args.loads in its own window; the database is dropped afterwards."""
     url = recreate_database(args.server, database)
-    port = free_port()
     env = {
         "RATE_LIMIT_WINDOW_SECONDS": str(args.window),
         "REPORT_RATE_LIMIT": str(args.limit),
@@ -104,7 +102,8 @@ def measure(args: argparse.Namespace, *, database: str, **server_env: str) -> li
         "NEW_SYSTEM_RATE_LIMIT": "0",
         **server_env,
     }
-    server = start_gunicorn(url, port, args.workers, **env)
+    server = start_gunicorn(url, args.workers, **env)
+    port = server.port
     loads: list[Load] = []
     try:
         first = 0
@@ -120,12 +119,7 @@ def measure(args: argparse.Namespace, *, database: str, **server_env: str) -> li
             window_end = window_start + args.window
             loads.append(summarize(multiple, args.limit, answers, began, window_end))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except Exception:
-            server.kill()
-            server.wait()
+        server.stop()
         drop_database(args.server, database)
     return loads
 

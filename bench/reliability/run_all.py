@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """`make stress`: run every tier 2 scenario of the reliability plan and write docs/reliability.md.
 
 The two long rows that measure no latency, A3 (10 minutes of fuzzing, one core) and I4 (a
@@ -20,9 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import PYTHON, ROOT, machine  # noqa: E402
+from bench.common import PYTHON, ROOT, machine
 
 RESULTS = ROOT / "docs/reliability-results.json"
 DOCUMENT = ROOT / "docs/reliability.md"
@@ -58,8 +55,8 @@ SCENARIOS = [
 
 
 def command(scenario: Scenario, output: Path, quick: bool) -> list[str]:
-    script = str(Path(__file__).parent / scenario.script)
-    return [PYTHON, script, "--json", str(output), *(scenario.quick if quick else ())]
+    module = f"bench.reliability.{scenario.script.removesuffix('.py')}"
+    return [PYTHON, "-m", module, "--json", str(output), *(scenario.quick if quick else ())]
 
 
 def outcome_of(scenario: Scenario, process: subprocess.Popen, output: Path, log: Path) -> dict:

@@ -2,10 +2,13 @@
 
 import argparse
 import json
+import runpy
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from bench.common import ROOT
 
 
 @dataclass
@@ -45,3 +48,28 @@ def main(
         with Path(args.json).open("a") as lines:
             lines.write(json.dumps(asdict(outcome)) + "\n")
     sys.exit(0 if outcome.passed else 1)
+
+
+def production_workers() -> int:
+    """The worker count gunicorn.conf.py gives (WEB_CONCURRENCY or its default)."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+
+
+def gunicorn_arguments(
+    parser: argparse.ArgumentParser, *, workers: int | None, timeout: float | None = None
+) -> None:
+    """--workers of the scenario's gunicorn (None: gunicorn.conf.py's count, as in production)
+    and, given a default, --timeout: the load client's deadline per request."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=production_workers() if workers is None else workers,
+        help="gunicorn workers (default: %(default)s)",
+    )
+    if timeout is not None:
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=timeout,
+            help="client deadline per request, s (default: %(default)s)",
+        )

@@ -6,7 +6,7 @@ import pytest
 
 from pulpanalytics.metrics.age import Age
 from pulpanalytics.metrics.base import Day
-from tests.conftest import system_id
+from tests.helpers import system_id
 
 pytestmark = pytest.mark.django_db
 START = dt.date(2026, 1, 1)

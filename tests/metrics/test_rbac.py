@@ -6,7 +6,7 @@ import pytest
 
 from pulpanalytics.metrics.base import Day
 from pulpanalytics.metrics.rbac import Rbac
-from tests.conftest import system_id
+from tests.helpers import system_id
 
 pytestmark = pytest.mark.django_db
 D0, D1 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
