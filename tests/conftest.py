@@ -119,7 +119,7 @@ def database_down() -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print what the reliability tests measured (RELIABILITY.md asks for the figures)."""
+    """Print what the reliability tests measured (docs/reliability.md asks for the figures)."""
     if FIGURES:
         terminalreporter.section("reliability figures")
         for row in sorted(FIGURES):

@@ -211,7 +211,7 @@ def reports_sample(outcome: str, reason: str = "") -> Sample:
     return ("pulpanalytics_reports_total", (("outcome", outcome), ("reason", reason)))
 
 
-# --- the reliability figures (RELIABILITY.md), printed at the end of the run ---
+# --- the reliability figures (docs/reliability.md), printed at the end of the run ---
 
 FIGURES: dict[str, str] = {}
 
