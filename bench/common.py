@@ -180,7 +180,7 @@ def start_gunicorn(url: str, port: int, workers: int, **env: str) -> subprocess.
             "gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
-            "app.wsgi",
+            "app.asgi",
         ],
         cwd=ROOT,
         env=django_env(url, WEB_CONCURRENCY=str(workers), **env),

@@ -70,7 +70,7 @@ def _unchunk(data: bytes) -> bytes:
 
 @dataclass
 class Gunicorn:
-    """`gunicorn app.wsgi -w N` on 127.0.0.1, a port of the kernel's choosing, its log in a file."""
+    """`gunicorn app.asgi -w N` on 127.0.0.1, a port of the kernel's choosing, its log in a file."""
 
     env: dict[str, str]
     workers: int
@@ -83,7 +83,7 @@ class Gunicorn:
             sys.executable,
             "-m",
             "gunicorn",
-            "app.wsgi",
+            "app.asgi",
             "--bind",
             "127.0.0.1:0",
             "--workers",

@@ -32,7 +32,7 @@ TOKEN = "smoke-test-token"
 
 def load_config(monkeypatch: pytest.MonkeyPatch, **env: str) -> types.ModuleType:
     """Execute gunicorn.conf.py as gunicorn does, under exactly these serving variables."""
-    for name in ("PORT", "WEB_CONCURRENCY", "LOG_LEVEL"):
+    for name in ("PORT", "WEB_CONCURRENCY", "LOG_LEVEL", "TRUSTED_PROXY_COUNT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -44,14 +44,14 @@ def load_config(monkeypatch: pytest.MonkeyPatch, **env: str) -> types.ModuleType
 
 def test_gunicorn_config_defaults_suit_the_container(monkeypatch):
     conf = load_config(monkeypatch)
-    assert conf.wsgi_app == "app.wsgi:application"
+    assert (conf.wsgi_app, conf.worker_class) == ("app.asgi:application", "asgi")
     assert conf.bind == ["0.0.0.0:8080"]
     assert conf.workers == 2
     assert (conf.timeout, conf.graceful_timeout, conf.keepalive) == (30, 25, 5)
     assert (conf.accesslog, conf.errorlog, conf.loglevel) == ("-", "-", "info")
     assert conf.control_socket_disable is True
     logging = conf.logconfig_dict
-    assert logging["formatters"]["json"] == {"()": "app.log_format.JsonLineFormatter"}
+    assert logging["formatters"]["json"]["()"] == "app.log_format.JsonLineFormatter"
     assert logging["handlers"]["stdout"]["stream"] == "ext://sys.stdout"
     for name in ("gunicorn.error", "gunicorn.access"):
         assert logging["loggers"][name]["handlers"] == ["stdout"]
@@ -92,6 +92,8 @@ def test_every_name_in_the_gunicorn_config_is_a_gunicorn_setting_it_accepts(monk
             "keepalive",
             "control_socket_disable",
             "worker_tmp_dir",
+            "forwarded_allow_ips",
+            "secure_scheme_headers",
             "accesslog",
             "errorlog",
             "loglevel",
