@@ -18,9 +18,9 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None
 # Candidates only: ipaddress decides which is an address (a time such as 12:30:45 is not).
 _IPV4_RE = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")
 _IPV6_RE = re.compile(r"[0-9A-Fa-f]*:[0-9A-Fa-f:]*:[0-9A-Fa-f]*")
-# gunicorn's own lines naming the addresses it listens on: no client address is in them, and
-# tests/live_server.py reads the port from the first.
-_LISTENING_MESSAGES = frozenset({"Listening at: %s (%s)", "ASGI server listening on %s"})
+# The arbiter's lines naming the addresses it listens on: no client address is in them, and
+# tests/live_server.py reads the port from them.
+_LISTENING_MESSAGES = frozenset({"Listening at: %s (%s)", "Listening at: %s"})
 HIDDEN_ADDRESS = "[address]"
 
 
@@ -41,7 +41,7 @@ class JsonLineFormatter(logging.Formatter):
     """time (UTC, ms), level, logger, process, message, extras, and the traceback if any.
 
     With `hide_addresses` (gunicorn's logs: gunicorn.conf.py), IP addresses in the message and
-    the traceback are replaced, except in gunicorn's lines naming its listening sockets: gunicorn
+    the traceback are replaced, except in the arbiter's lines naming its listening sockets: gunicorn
     names a client's address in a few error lines (`Invalid request from ip=...`), and the site
     keeps no client address, in its logs either.
     """
