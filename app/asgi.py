@@ -21,6 +21,7 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -159,18 +160,29 @@ class WsgiOverAsyncio:
                 return b"".join(chunks)
 
     async def call_django(self, loop: asyncio.AbstractEventLoop, environ: dict) -> Started:
-        head_only = environ["REQUEST_METHOD"] == "HEAD"
-        future = loop.run_in_executor(self.pool, call_wsgi, self.wsgi, environ, head_only)
-        done, _ = await asyncio.wait({future}, timeout=self.request_timeout)
-        if not done:
-            logger.error(
-                "request in Django for more than %g s, stopping this worker: %s %s",
-                self.request_timeout,
-                environ["REQUEST_METHOD"],
-                environ["PATH_INFO"],
-            )
-            os.kill(os.getpid(), signal.SIGTERM)
-        return await future
+        # From when a thread takes the request: a wait in the pool's queue (an overload) is not a
+        # stuck request, and stopping the worker for it would make the overload worse.
+        began: list[float] = []
+
+        def run() -> Started:
+            began.append(time.monotonic())
+            return call_wsgi(self.wsgi, environ, environ["REQUEST_METHOD"] == "HEAD")
+
+        future = loop.run_in_executor(self.pool, run)
+        reported = False
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=min(1.0, self.request_timeout))
+            if done:
+                return future.result()
+            if not reported and began and time.monotonic() - began[0] > self.request_timeout:
+                reported = True
+                logger.error(
+                    "request in Django for more than %g s, stopping this worker: %s %s",
+                    self.request_timeout,
+                    environ["REQUEST_METHOD"],
+                    environ["PATH_INFO"],
+                )
+                os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -168,9 +168,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int, **env: str) -> subprocess.Popen:
+def start_gunicorn(
+    url: str, port: int, workers: int, *, options: Sequence[str] = ("app.asgi",), **env: str
+) -> subprocess.Popen:
     """gunicorn with the production config on 127.0.0.1:`port`, once every worker is up and
-    /healthz answers."""
+    /healthz answers. `options`: the app and any command-line options, which win over the
+    config (G5 runs the former sync workers with `-k sync app.wsgi`)."""
     server = subprocess.Popen(
         [
             PYTHON,
@@ -180,7 +183,7 @@ def start_gunicorn(url: str, port: int, workers: int, **env: str) -> subprocess.
             "gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
-            "app.asgi",
+            *options,
         ],
         cwd=ROOT,
         env=django_env(url, WEB_CONCURRENCY=str(workers), **env),

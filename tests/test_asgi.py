@@ -204,6 +204,32 @@ def test_a_request_stuck_in_django_is_logged_and_stops_the_worker(monkeypatch, c
     )
 
 
+def test_a_request_waiting_for_a_busy_pool_is_not_taken_for_a_stuck_one(monkeypatch):
+    signals: list[int] = []
+    monkeypatch.setattr("os.kill", lambda pid, signal: signals.append(signal))
+
+    def quarter_second(environ: dict, start_response) -> list[bytes]:
+        threading.Event().wait(0.25)
+        start_response("200 OK", [])
+        return [b"done"]
+
+    app = WsgiOverAsyncio(quarter_second, threads=1, max_body_bytes=CAP, request_timeout=0.4)
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def three_at_once() -> None:
+        await asyncio.gather(*(app(scope("GET"), receive, send) for _ in range(3)))
+
+    asyncio.run(three_at_once())  # the last waits 0.5 s for the one thread, then runs 0.25 s
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200, 200, 200]
+    assert signals == []
+
+
 def test_lifespan_startup_and_shutdown_are_acknowledged():
     app = front(Recorder())
     messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
