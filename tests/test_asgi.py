@@ -6,7 +6,8 @@ Live: gunicorn's worker, slow clients and Django itself, in tests/test_slow_clie
 import asyncio
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -62,6 +63,13 @@ def scope(method: str = "POST", headers: list[tuple[bytes, bytes]] = ()) -> dict
     }
 
 
+def run(coroutine: Coroutine) -> None:
+    """asyncio.run in a thread of its own: the browser tests' Playwright (sync API) keeps an
+    event loop running in the main thread for the whole session."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, coroutine).result()
+
+
 def serve(
     app: WsgiOverAsyncio, the_scope: dict, body: list[tuple[float, bytes]] = (), *, last=True
 ) -> list[dict]:
@@ -79,7 +87,7 @@ def serve(
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app(the_scope, receive, send))
+    run(app(the_scope, receive, send))
     return sent
 
 
@@ -225,7 +233,7 @@ def test_a_request_waiting_for_a_busy_pool_is_not_taken_for_a_stuck_one(monkeypa
     async def three_at_once() -> None:
         await asyncio.gather(*(app(scope("GET"), receive, send) for _ in range(3)))
 
-    asyncio.run(three_at_once())  # the last waits 0.5 s for the one thread, then runs 0.25 s
+    run(three_at_once())  # the last waits 0.5 s for the one thread, then runs 0.25 s
     assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200, 200, 200]
     assert signals == []
 
@@ -241,7 +249,7 @@ def test_lifespan_startup_and_shutdown_are_acknowledged():
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app({"type": "lifespan"}, receive, send))
+    run(app({"type": "lifespan"}, receive, send))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
 
 
