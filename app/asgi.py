@@ -4,17 +4,19 @@ Django stays a WSGI application (app/wsgi.py); this module puts it behind an eve
 a slow client costs a coroutine, not a worker:
 
 - the whole request body is read first, asynchronously, within BODY_TIMEOUT_SECONDS (else 408)
-  and up to MAX_BODY_BYTES (a larger declared body is never read: Django answers from the
-  headers, the report view with its 413; a chunked body growing past it gets 413 here);
+  and up to MAX_REPORT_BYTES, the largest body the site takes (a larger declared body is never
+  read: Django answers from the headers, the report view with its 413; a chunked body growing
+  past it gets 413 here);
 - then Django runs in a small fixed pool of threads per worker. The threads live as long as the
   worker, so each keeps its database connection (CONN_MAX_AGE), which Django's own ASGI handler,
   a fresh thread per request, would not;
 - the answer goes out asynchronously, read from Django's response in batches, so a client that
   reads slowly holds neither a thread nor the whole of a large file in memory.
 
-Only Django answers 500. A request still in Django after REQUEST_TIMEOUT_SECONDS is logged and
-the worker stopped gracefully (SIGTERM to itself): gunicorn starts a fresh one, as its arbiter
-did for a sync worker stuck that long (`timeout`).
+This module itself answers only 408 and 413; a 500 comes from Django (or, for an exception that
+escapes Django's handler, from gunicorn, which logs its traceback). A request still in Django
+after REQUEST_TIMEOUT_SECONDS is logged and the worker stopped gracefully (SIGTERM to itself):
+gunicorn starts a fresh one, as its arbiter did for a sync worker stuck that long (`timeout`).
 """
 
 import asyncio
@@ -36,8 +38,8 @@ from app.wsgi import application as django_application
 logger = logging.getLogger(__name__)
 
 # Threads running Django per gunicorn worker, so database connections per pod are
-# WEB_CONCURRENCY x THREADS. Django holds the GIL for most of a request: more threads mostly
-# add connections, not throughput.
+# WEB_CONCURRENCY x THREADS. Two let one request wait on PostgreSQL while another runs Python;
+# Django holds the GIL for the rest, so more would mostly add connections.
 THREADS = 2
 # A report is under 64 KB; even a slow mobile link sends it in well under a second.
 BODY_TIMEOUT_SECONDS = 10.0
