@@ -41,7 +41,7 @@ venv: $(BIN)/.installed node_modules/.installed
 run: venv
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py simulate_fleet --if-empty
-	DEBUG=true $(BIN)/gunicorn app.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	DEBUG=true $(BIN)/gunicorn app.asgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 reset-demo: venv
 	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm

@@ -14,23 +14,28 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name}={raw!r} is not a positive integer")
+    if not raw.isdigit() or int(raw) < minimum:
+        kind = "positive" if minimum else "non-negative"
+        raise ValueError(f"{name}={raw!r} is not a {kind} integer")
     return int(raw)
 
 
-wsgi_app = "app.wsgi:application"
+# gunicorn's asyncio worker in front of Django (app/asgi.py): a client sending its body or
+# reading its answer slowly holds a coroutine, not the worker, as it held a sync worker. Django
+# runs in a few threads per worker, each with its own persistent database connection.
+wsgi_app = "app.asgi:application"
+worker_class = "asgi"
 # 0.0.0.0: in a container the port is reached from outside the container's own network namespace.
 bind = [f"0.0.0.0:{_env_int('PORT', 8080)}"]
 # Not from os.cpu_count(): in a pod it counts the node's CPUs, not the pod's CPU limit.
-# Two sync workers fit the Deployment's limits; ingest is short database-bound requests.
+# Two workers fit the Deployment's limits; ingest is short database-bound requests.
 workers = _env_int("WEB_CONCURRENCY", 2)
-worker_class = "sync"
-# A report is tiny and a page is cached data: 30 s means something is stuck.
+# The worker's event loop beats the heartbeat; a request stuck in Django this long is logged and
+# its worker replaced (app/asgi.py, REQUEST_TIMEOUT_SECONDS).
 timeout = 30
 # On SIGTERM (a rollout) workers get this long to finish their requests; the Deployment's
 # terminationGracePeriodSeconds covers it plus the preStop pause.
@@ -43,8 +48,21 @@ control_socket_disable = True
 # The worker heartbeat file: in memory, so a slow disk cannot make a healthy worker look dead.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
+# Forwarded headers count only with a proxy declared in front, as in app/settings.py: without
+# one, gunicorn would take X-Forwarded-Proto from loopback peers (its default) and Django would
+# answer plain HTTP as HTTPS (HSTS included). With the OpenShift router in front, any peer may
+# set X-Forwarded-Proto (the router's address is not known in advance); only the router reaches
+# the pods (openshift/networkpolicy.yaml).
+if _env_int("TRUSTED_PROXY_COUNT", 0, minimum=0):
+    forwarded_allow_ips = "*"
+    secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+else:
+    forwarded_allow_ips = ""
+    secure_scheme_headers = {}
+
 # Logs: stdout only, one JSON object per line (app/log_format.py), like Django's (LOGGING).
-# The access line holds no client address or user agent: the site stores none either.
+# The access line holds no client address or user agent: the site stores none either; the
+# formatter removes addresses from gunicorn's other lines.
 accesslog = "-"
 errorlog = "-"
 # The same LOG_LEVEL as Django's; a bad value stops start-up (logging.config refuses it).
@@ -54,7 +72,7 @@ access_log_format = '"%(r)s" %(s)s %(B)s bytes %(M)s ms'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "app.log_format.JsonLineFormatter"}},
+    "formatters": {"json": {"()": "app.log_format.JsonLineFormatter", "hide_addresses": True}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",

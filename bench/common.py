@@ -209,8 +209,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, workers: int, **env: str) -> Gunicorn:
+def start_gunicorn(url: str, workers: int, *, options: Sequence[str] = (), **env: str) -> Gunicorn:
     """gunicorn with the production config on the database at `url`, running; its log in a new
-    temporary directory (kept for a look after the run)."""
+    temporary directory (kept for a look after the run). `options` come after the config and win
+    over it (G5 runs the former sync workers with `-k sync app.wsgi`)."""
     log_path = Path(tempfile.mkdtemp(prefix="pulpanalytics-gunicorn-")) / "gunicorn.log"
-    return Gunicorn(env=django_env(url, **env), workers=workers, log_path=log_path).start()
+    server = Gunicorn(
+        env=django_env(url, **env), workers=workers, log_path=log_path, options=options
+    )
+    return server.start()

@@ -18,7 +18,7 @@ SCRIPTS = {
 
 def ingest_section(results: dict) -> list[str]:
     lines = [
-        f"gunicorn with the production config, {results['workers']} sync workers; the asyncio "
+        f"gunicorn with the production config, {results['workers']} workers; the asyncio "
         "client runs on the same 2 cores; one connection per request.",
         "",
         "| workload | concurrency | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL "

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,6 +185,8 @@ class Gunicorn:
     env: dict[str, str]
     workers: int
     log_path: Path
+    # Command-line options after the config (they win over it), e.g. ("-k", "sync", "app.wsgi").
+    options: Sequence[str] = ()
     port: int = 0
     process: subprocess.Popen | None = field(default=None, repr=False)
 
@@ -205,6 +207,7 @@ class Gunicorn:
             "127.0.0.1:0",
             "--workers",
             str(self.workers),
+            *self.options,
         ]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(

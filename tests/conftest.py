@@ -182,7 +182,7 @@ def gunicorn_factory(
 
 @pytest.fixture(scope="session")
 def gunicorn(gunicorn_factory: Callable[..., Gunicorn]) -> Gunicorn:
-    """The shared live server: 3 sync workers, limits off, default connection settings."""
+    """The shared live server: 3 workers, limits off, default connection settings."""
     return gunicorn_factory(workers=3)
 
 

@@ -152,7 +152,7 @@ def refused(**env: str) -> str:
 
 def load_config(monkeypatch: pytest.MonkeyPatch, **env: str) -> types.ModuleType:
     """Execute gunicorn.conf.py as gunicorn does, under exactly these serving variables."""
-    for name in ("PORT", "WEB_CONCURRENCY", "LOG_LEVEL"):
+    for name in ("PORT", "WEB_CONCURRENCY", "LOG_LEVEL", "TRUSTED_PROXY_COUNT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from app.asgi import THREADS
 from bench.server import Gunicorn
 from pulpanalytics.models import Report, System
 from tests.helpers import build_telemetry, record
@@ -95,15 +96,18 @@ def test_requests_after_the_database_dropped_every_connection_all_succeed(gunico
 
 
 def test_without_health_checks_a_dropped_connection_costs_a_request(gunicorn_factory):
-    # The control experiment: the same kill with DB_CONN_HEALTH_CHECKS off and one worker, so
-    # the one stale connection is met by exactly one request (503, never 500).
+    # The control experiment: the same kill with DB_CONN_HEALTH_CHECKS off and one worker. Its
+    # Django threads (app/asgi.py) hold a connection each once they served a request, one or
+    # all of them as the requests fell; each stale connection costs the request that meets it
+    # a 503, never a 500.
     server = gunicorn_factory(workers=1, DB_CONN_HEALTH_CHECKS="false")
     try:
         statuses = ten_posts_after_killing_connections(server, group=10)
     finally:
         server.stop()
     record("C2 without health checks", f"next 10 requests: {dict(statuses)} (1 worker)")
-    assert statuses == {503: 1, 200: 9}
+    assert set(statuses) == {200, 503}
+    assert 1 <= statuses[503] <= THREADS
 
 
 def test_a_locked_table_gets_503_within_the_statement_timeout(gunicorn_factory):

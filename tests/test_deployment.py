@@ -68,6 +68,7 @@ def test_every_manifest_holds_one_named_object_of_the_expected_kinds():
         "cronjob-summarize.yaml": "CronJob",
         "deployment.yaml": "Deployment",
         "imagestream.yaml": "ImageStream",
+        "networkpolicy.yaml": "NetworkPolicy",
         "route.yaml": "Route",
         "service.yaml": "Service",
         # Apart, so that `oc apply -f openshift/` (not recursive) neither runs nor overwrites them.
@@ -131,6 +132,25 @@ def test_the_service_and_the_route_lead_to_the_web_pods():
     settings = the("ConfigMap")["data"]
     assert route["host"] in settings["ALLOWED_HOSTS"].split(",")
     assert f"https://{route['host']}" in settings["CSRF_TRUSTED_ORIGINS"].split(",")
+
+
+def test_only_the_router_and_prometheus_reach_the_web_pods_whose_proxy_headers_are_trusted():
+    assert the("ConfigMap")["data"]["TRUSTED_PROXY_COUNT"] == "1"
+    policy = the("NetworkPolicy")["spec"]
+    pod_labels = the("Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert policy["policyTypes"] == ["Ingress"]
+    sources = []
+    for rule in policy["ingress"]:
+        assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+        (peer,) = rule["from"]
+        assert set(peer) == {"namespaceSelector"}  # whole namespaces chosen by label, no IPs
+        sources.append(peer["namespaceSelector"]["matchLabels"])
+    assert sources == [
+        {"policy-group.network.openshift.io/ingress": ""},
+        {"network.openshift.io/policy-group": "monitoring"},
+    ]
+    assert "`networkpolicy.yaml`" in (OPENSHIFT / "README.md").read_text()
 
 
 def test_the_cronjob_runs_the_summarize_command_once_a_day_in_utc_never_two_at_once():

@@ -38,6 +38,12 @@ def test_gunicorn_config_refuses_a_bad_worker_count_naming_the_variable(monkeypa
         load_config(monkeypatch, WEB_CONCURRENCY=value)
 
 
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
+def test_gunicorn_config_refuses_a_bad_proxy_count_naming_the_variable(monkeypatch, value):
+    with pytest.raises(ValueError, match=f"TRUSTED_PROXY_COUNT='{value}' is not a non-negative"):
+        load_config(monkeypatch, TRUSTED_PROXY_COUNT=value)
+
+
 def test_every_name_in_the_gunicorn_config_is_a_gunicorn_setting_it_accepts(monkeypatch):
     # gunicorn silently ignores unknown names in a config file: a typo would go unnoticed.
     conf = load_config(monkeypatch)

@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -110,3 +111,25 @@ def test_django_logs_go_to_stdout_as_json_lines_from_the_log_level_up():
 def test_a_bad_log_level_stops_start_up_naming_the_variable():
     message = refused(LOG_LEVEL="loud", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="example.org")
     assert "LOG_LEVEL='LOUD' is not a level" in message
+
+
+def test_gunicorns_formatter_hides_ipv4_and_ipv6_addresses_but_not_its_listening_line():
+    hiding = JsonLineFormatter(hide_addresses=True)
+
+    def formatted(message: str, *args: object, exc_info: object = None) -> dict:
+        record = logging.LogRecord("gunicorn.error", 30, "", 0, message, args, exc_info)
+        return json.loads(hiding.format(record))
+
+    entry = formatted("Invalid request from ip=%s: %s", "203.0.113.9", "Invalid HTTP request line")
+    assert entry["message"] == "Invalid request from ip=[address]: Invalid HTTP request line"
+    message = formatted("peers %s and %s at 12:30:45, core 3.45.2", "[2001:db8::17]:443", "::1")
+    assert message["message"] == "peers [[address]]:443 and [address] at 12:30:45, core 3.45.2"
+    try:
+        raise ConnectionError("reset by 198.51.100.23")
+    except ConnectionError:
+        failed = formatted("Error handling connection", exc_info=sys.exc_info())
+    assert failed["exception"].endswith("ConnectionError: reset by [address]")
+    listening = formatted("Listening at: %s (%s)", "http://127.0.0.1:8000", 7)
+    assert listening["message"] == "Listening at: http://127.0.0.1:8000 (7)"
+    plain = logging.LogRecord("x", logging.INFO, "", 0, "ip=%s", ("203.0.113.9",), None)
+    assert json.loads(JsonLineFormatter().format(plain))["message"] == "ip=203.0.113.9"

@@ -5,8 +5,9 @@ Runs a private PostgreSQL cluster and gunicorn (production config, DB_STATEMENT_
 given, default the product's 5000) against it. Open-loop load at --rate for --before seconds,
 then a psql-like session takes `LOCK TABLE pulpanalytics_report IN ACCESS EXCLUSIVE MODE` and
 holds it --lock seconds, then --after seconds more. The default rate (0.3/s) stays below what
-2 sync workers can absorb while each waits the statement timeout (2 / 5 s = 0.4/s): above it
-requests queue for a worker and their latency is queueing, not the product's bound.
+2 workers can absorb while each request waits the statement timeout (with the sync workers the
+rate was chosen for, 2 / 5 s = 0.4/s; the asyncio workers run 2 Django threads each, 0.8/s):
+above it requests queue for a thread and their latency is queueing, not the product's bound.
 Reports the max ingest latency, the status codes (during the lock and overall) and gunicorn
 worker timeouts (a worker killed by its 30 s timeout comes back with a new pid).
 Pass: every answer is 2xx or 503 (with Retry-After), never 500; the lock answered 503 at least

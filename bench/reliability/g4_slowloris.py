@@ -1,6 +1,6 @@
 """G4: slowloris: 50 connections sending one header byte per second, with and without nginx.
 
-Starts gunicorn with the production config (gunicorn.conf.py's worker count: sync workers) on a
+Starts gunicorn with the production config (gunicorn.conf.py's workers: asyncio since G5) on a
 throw-away PostgreSQL database and a minimal buffering nginx in front of it (a temporary
 nginx.conf: loopback port, proxy_pass to gunicorn, proxy_request_buffering on; nginx reads a
 whole request before it opens the upstream connection). Each case, the proxied one first: a
@@ -9,11 +9,13 @@ same probe while N connections send a request line, then one header byte per sec
 end their headers (a connection the server closes is opened again at once). Probe latency runs
 from its planned send time; a probe past its deadline counts as the deadline and as timed out.
 
-Sync workers read a request on a blocking socket, one connection per worker (gunicorn's
-documented reason to run it behind a buffering proxy): without the proxy the attack holds every
-worker until the arbiter kills it for silence (`timeout`, 30 s) and the next slow connection
-takes its place. Production runs behind the OpenShift router (HAProxy), which buffers request
-headers like nginx here and drops a client whose headers take too long (`timeout http-request`).
+Sync workers (the config before G5) read a request on a blocking socket, one connection per
+worker (gunicorn's documented reason to run it behind a buffering proxy): without the proxy the
+attack held every worker until the arbiter killed it for silence (`timeout`, 30 s) and the next
+slow connection took its place. gunicorn's asyncio worker holds a slow head in a coroutine (it
+has no deadline for a first request's head: the connections stay open, cheaply). Production
+runs behind the OpenShift router (HAProxy), which buffers request headers like nginx here and
+drops a client whose headers take too long (`timeout http-request`).
 
 Figures: probe p99 during the attack against the baseline, and probes timed out (none free
 worker), for both cases; gunicorn worker restarts seen during the attack.
@@ -242,7 +244,7 @@ def run(args) -> Outcome:
     return Outcome(
         id="G4",
         scenario=f"slowloris: {args.connections} connections, one header byte per second for "
-        f"{args.seconds:g} s, {args.workers} sync workers",
+        f"{args.seconds:g} s, {args.workers} workers",
         figure=f"with nginx: probe p99 {p_during.p99:.0f} ms vs {p_base.p99:.0f} ms baseline "
         f"({ratio:.1f}x), {p_during.timed_out}/{len(p_during.latencies)} probes timed out; "
         f"without: p99 {d_during.p99:.0f} ms vs {d_base.p99:.0f} ms ({d_ratio:.1f}x), "

@@ -48,6 +48,7 @@ SCENARIOS = [
     Scenario("G2", "g2_locmem_limit.py"),
     Scenario("G3", "g3_id_spray.py"),
     Scenario("G4", "g4_slowloris.py"),
+    Scenario("G5", "g5_slow_clients.py", ("--seconds", "15", "--baseline", "5")),
     Scenario("I2", "i2_sustained.py"),
     Scenario("I3", "i3_midnight_burst.py"),
     Scenario("I5", "i5_invalid_mix.py"),
