@@ -1,6 +1,7 @@
 """Template helpers of the public pages: the menu, numbers as people read them, chart specs."""
 
 from django import template
+from django.urls import reverse
 
 from pulpanalytics import pages
 
@@ -28,3 +29,9 @@ def number(value: float | int | None) -> str:
 def chart_specs(blocks: list[pages.ChartBlock]) -> list[dict]:
     """What charts.js draws: the blocks that have data."""
     return [block.spec() for block in blocks if block.has_data]
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context: template.Context, name: str, *args: str) -> str:
+    """The full URL (scheme and host of the request) of a named path."""
+    return context["request"].build_absolute_uri(reverse(name, args=args))
