@@ -209,5 +209,7 @@ class AlertAdmin(ReadOnlyAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         stale = watchdog.stale_summary(timezone.now())
         if stale is not None:
-            self.message_user(request, f"{stale.kind}: {stale.message}", messages.WARNING)
+            self.message_user(
+                request, f"Summaries are stale ({stale.kind}): {stale.message}", messages.WARNING
+            )
         return super().changelist_view(request, extra_context=extra_context)
