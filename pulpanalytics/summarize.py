@@ -5,6 +5,8 @@ report received at 23:59:59.999 and committed a moment later is still counted. E
 summarized in its own transaction, oldest first; a failure stops the run with the days before it
 committed, and the next run starts from the failed day. A day's chart points (points.py) are
 stored with its summary; the points of days made by other code or settings are remade next.
+Each day's alerts (watchdog.py) are found and stored in its transaction too, and mailed after
+the run's days; then the files of /data/ whose sources changed are remade (opendata.py).
 Raw rows are pruned only for days that have a summary and are older than RAW_RETENTION_DAYS,
 PRUNE_BATCH_SIZE reports per transaction.
 """
