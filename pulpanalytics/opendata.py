@@ -148,9 +148,12 @@ def refresh(*, now: datetime, log: Callable[[str], None] = lambda line: None) ->
     if state.count == 0:
         return []
     stored = dict(DataFile.objects.values_list("name", "made_from"))
+    # Charts from stale points would be computed from every summary, chart by chart (minutes for
+    # years); summarize remakes the points first, so this waits only for a run that failed.
+    points_ready = not points.stale().exists()
     remade = []
     for name, make in MAKERS.items():
-        if stored.get(name) == made_from(name, state):
+        if stored.get(name) == made_from(name, state) or (name == CHARTS and not points_ready):
             continue
         content = make(state)
         write(name, content, state=state, now=now)

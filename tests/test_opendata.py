@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from pulpanalytics import opendata
+from pulpanalytics import opendata, points
 from pulpanalytics.models import DailySummary, DataFile
 from tests.site_data import DAYS
 
@@ -43,6 +43,7 @@ def test_summarize_made_the_dump_of_every_summary_equal_to_the_api(client):
 @pytest.mark.parametrize("k", [2, 5])
 def test_the_dump_is_folded_by_the_public_minimum_as_the_api_is(client, settings, k):
     settings.PUBLIC_MIN_COUNT = k
+    points.refresh()  # as summarize does before it makes the files
     assert opendata.refresh(now=NOW) == [opendata.SUMMARIES, opendata.CHARTS]
     lines = dump_lines(client)
     assert lines == api_summaries(client)
@@ -128,3 +129,12 @@ def test_the_about_page_says_what_open_data_there_is_under_which_licence(client)
     assert 'href="/data/"' in page
     assert "CC0 1.0 Universal" in page
     assert "once a day" in page
+
+
+def test_the_chart_archive_waits_for_stale_chart_points_to_be_remade(settings):
+    before = DataFile.objects.get(name=opendata.CHARTS).made_from
+    settings.PUBLIC_MIN_COUNT = 2  # every day's points are now stale
+    assert opendata.refresh(now=NOW) == [opendata.SUMMARIES]
+    assert DataFile.objects.get(name=opendata.CHARTS).made_from == before
+    points.refresh()  # as summarize does before it makes the files
+    assert opendata.refresh(now=NOW) == [opendata.CHARTS]
