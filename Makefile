@@ -78,7 +78,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 screenshots: venv
-	$(BIN)/python -m pytest tests/browser/test_screenshots.py --screenshots=docs/screenshots
+	$(BIN)/python -m pytest tests/browser/test_screenshots.py tests/browser/test_opendata_screenshots.py --screenshots=docs/screenshots
 
 # PostgreSQL on 127.0.0.1:5432 (throw-away databases); about 7 minutes on 2 cores.
 bench: venv

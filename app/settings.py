@@ -8,6 +8,7 @@ A bad value stops start-up with ImproperlyConfigured naming the variable.
 import hashlib
 import hmac
 import os
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,11 +49,33 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float = 1.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be between {minimum} and {maximum}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_addresses(name: str) -> list[tuple[str, str]]:
+    """(name, address) of each "Name <address>" or bare address, comma-separated."""
+    found = [parseaddr(item) for item in env_list(name, [])]
+    for item, (_, address) in zip(env_list(name, []), found, strict=True):
+        if "@" not in address:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a mail address")
+    return found
 
 
 # The databases this code is tested on (tests run on both).
@@ -146,6 +169,23 @@ PLAUSIBLE_MAX_COUNT = env_int("PLAUSIBLE_MAX_COUNT", 100000)
 # A component name run by fewer persistent systems than this on a day is counted in the day's
 # "other" entry, not by name: made-up names cannot fill a summary, a chart or a page.
 PLUGIN_MIN_SYSTEMS = env_int("PLUGIN_MIN_SYSTEMS", 2, minimum=1)
+
+# --- open data and the watchdog (README "Open data", "Watchdog") ---
+# summarize flags a day whose systems fall below this share of the median of the 7 before it.
+ALERT_DROP_RATIO = env_float("ALERT_DROP_RATIO", 0.7)
+# The newest summary is stale this many hours after the day following it has ended.
+SUMMARY_STALE_HOURS = env_int("SUMMARY_STALE_HOURS", 6)
+# Who gets the watchdog's mail ("Name <address>" or a bare address, comma-separated), and the
+# SMTP server that sends it; without ADMINS and EMAIL_HOST nothing is mailed.
+ADMINS = env_addresses("ADMINS")
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+SERVER_EMAIL = env_str("SERVER_EMAIL", "pulpanalytics@localhost")
+EMAIL_SUBJECT_PREFIX = "[pulpanalytics] "
+# --- end of open data and the watchdog ---
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from pulpanalytics import api, monitoring, views
+from pulpanalytics import api, monitoring, open_views, views
 
 urlpatterns = [
     path("", views.root, name="root"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("api/v1/charts/", api.chart_list, name="chart-list"),
     path("api/v1/charts/<str:chart>/", api.chart_detail, name="chart-detail"),
     path("api/v1/openapi.json", api.openapi_document, name="openapi"),
+    path("api/v1/alerts/", open_views.alert_list, name="alert-list"),
+    path("api/v1/badges/<str:component>.json", open_views.badge_json, name="badge-json"),
+    path("badges/<str:component>.svg", open_views.badge_svg, name="badge-svg"),
+    path("data/", open_views.data_index, name="data-index"),
+    path("data/<str:name>", open_views.data_file, name="data-file"),
     path("admin/", admin.site.urls),
     # Unauthenticated probes for the platform (see openshift/deployment.yaml); /metrics checks its
     # own token.

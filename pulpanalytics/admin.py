@@ -12,9 +12,9 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from pulpanalytics import summarize
+from pulpanalytics import summarize, watchdog
 from pulpanalytics.forget import forget_systems
-from pulpanalytics.models import Component, DailySummary, Report, System
+from pulpanalytics.models import Alert, Component, DailySummary, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 
 logger = logging.getLogger(__name__)
@@ -195,3 +195,21 @@ class DailySummaryAdmin(admin.ModelAdmin):
                 lines.append(f"Error: {error}")
         context = {**self.admin_site.each_context(request), "title": title, "lines": lines}
         return TemplateResponse(request, "admin/pulpanalytics/dailysummary/output.html", context)
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    """What the watchdog found, newest first; a stale summary (never stored) shows as a warning."""
+
+    list_display = ["date", "kind", "message", "found_at"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    ordering = ["-date", "kind"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        stale = watchdog.stale_summary(timezone.now())
+        if stale is not None:
+            self.message_user(
+                request, f"Summaries are stale ({stale.kind}): {stale.message}", messages.WARNING
+            )
+        return super().changelist_view(request, extra_context=extra_context)

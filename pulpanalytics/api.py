@@ -5,6 +5,7 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -19,6 +20,8 @@ from pulpanalytics.public import min_count, public_summary
 
 # Summaries change at most once a day (after the nightly run); an hour keeps pages fresh enough.
 CACHE_SECONDS = 3600
+# The most summaries one answer of the summary list holds (a year, leap or not); more: pages.
+PAGE_SIZE = openapi.PAGE_SIZE
 
 
 def error(status: int, message: str) -> JsonResponse:
@@ -63,15 +66,42 @@ def cached_response(
 @require_GET
 @answers_bad_query
 def summary_list(request: HttpRequest) -> HttpResponse:
-    """GET /api/v1/summaries/?start=&end= -> {"summaries": [...]} in date order."""
+    """GET /api/v1/summaries/?start=&end= -> {"summaries": [...]} in date order, at most
+    PAGE_SIZE; when more match, "next" (and a Link header) is the URL of the next page."""
     start, end = parse_dates(request.GET)
-    window = chart_data.WindowSummaries(Window(start, end, "custom"))
-    # The cache is bounded in bytes, and keeps no single answer above an eighth of its size
-    # (years of summaries are megabytes): memory_cache.py.
-    body, etag = chart_data.cached(
-        ["summary-list", window.version], lambda: with_etag(summary_list_body(window))
+    state = chart_data.summaries_state()
+    last, following = chart_data.cached(
+        ["summary-page", start, end, state.version], lambda: page_bounds(start, end)
     )
-    return cached_response(request, body, last_modified=window.last_computed, etag=etag)
+    window = chart_data.WindowSummaries(Window(start, last or end, "custom"), state=state)
+    next_url = None
+    if following:
+        query = {"start": following.isoformat(), **({"end": end.isoformat()} if end else {})}
+        next_url = request.build_absolute_uri(reverse("summary-list") + "?" + urlencode(query))
+    # The cache is bounded in bytes, and keeps no single answer above an eighth of its size
+    # (a year of summaries is megabytes): memory_cache.py.
+    body, etag = chart_data.cached(
+        ["summary-list", window.version, next_url],
+        lambda: with_etag(summary_list_body(window, next_url=next_url)),
+    )
+    response = cached_response(request, body, last_modified=window.last_computed, etag=etag)
+    if next_url:
+        response["Link"] = f'<{next_url}>; rel="next"'
+    return response
+
+
+def page_bounds(start: date | None, end: date | None) -> tuple[date | None, date | None]:
+    """(the last day of the first page, the first day of the next one) of the summaries from
+    start to end; (None, None) when they fit in one page."""
+    rows = DailySummary.objects.order_by("date")
+    if start:
+        rows = rows.filter(date__gte=start)
+    if end:
+        rows = rows.filter(date__lte=end)
+    days = list(rows.values_list("date", flat=True)[PAGE_SIZE - 1 : PAGE_SIZE + 1])
+    if len(days) < 2:
+        return None, None
+    return days[0], days[1]
 
 
 def _dumps(summary: dict) -> str:
@@ -79,14 +109,15 @@ def _dumps(summary: dict) -> str:
     return json.dumps(summary, separators=(",", ":"))
 
 
-def summary_list_body(window: chart_data.WindowSummaries) -> str:
+def summary_list_body(window: chart_data.WindowSummaries, *, next_url: str | None = None) -> str:
     """The summaries of the window as the public may see them, as one JSON document."""
     if min_count() > 1:
         texts: Iterable[str] = (_dumps(s) for s in window.summaries)
     else:
         # Nothing to fold: the stored JSON is served verbatim, no parsing, no re-encoding.
         texts = window.queryset().values_list("json", flat=True)
-    return '{"summaries":[' + ",".join(texts) + "]}"
+    more = f',"next":{json.dumps(next_url)}' if next_url else ""
+    return '{"summaries":[' + ",".join(texts) + "]" + more + "}"
 
 
 def with_etag(body: str) -> tuple[str, str]:

@@ -119,6 +119,16 @@ SCALE_CHANCE = 0.003  # per reporting day: more workers from now on
 WORKER_DOWN_CHANCE = 0.03  # per report: one worker is restarting and not online
 NEW_USER_CHANCE = 0.01  # per report of an installation with users
 
+# Incidents for the watchdog (watchdog.py) to find, in the last INCIDENT_DAYS of the history:
+#   version-stops: every installation on one core X.Y stops reporting (a release whose telemetry
+#     broke); the X.Y is the most common one run by at most VERSION_STOPS_MAX_SHARE of the fleet
+#     (more would be a drop of the whole fleet) and by at least VERSION_STOPS_MIN_SYSTEMS;
+#   reports-drop: two installations of every three stop reporting (the site was unreachable).
+INCIDENTS = ("version-stops", "reports-drop")
+INCIDENT_DAYS = 3
+VERSION_STOPS_MAX_SHARE = 0.06
+VERSION_STOPS_MIN_SYSTEMS = 12
+
 
 T = TypeVar("T")
 
@@ -227,13 +237,14 @@ class FleetReport:
     stored: int = 0
     duplicates: int = 0
     days: int = 0
+    incident: str = ""  # what the incident did, if there was one
 
     def last_line(self) -> str:
         return (
             f"Simulated {self.days} day{'s' * (self.days != 1)} ({self.start} to {self.end}) of "
             f"{self.systems:,} installations: {self.stored:,} reports stored, "
             f"{self.duplicates:,} same-day repeats answered as duplicates"
-        )
+        ) + (f"; {self.incident}" if self.incident else "")
 
 
 def database_is_empty() -> bool:
@@ -244,9 +255,18 @@ def database_is_empty() -> bool:
 class Fleet:
     """The plan of a fleet: release history and installations, all drawn from one seeded RNG."""
 
-    def __init__(self, *, days: int, systems: int, seed: int, end: date) -> None:
+    def __init__(
+        self, *, days: int, systems: int, seed: int, end: date, incident: str | None = None
+    ) -> None:
         if days < 1 or systems < 1:
             raise FleetError("a fleet needs at least one day and one system")
+        if incident is not None and incident not in INCIDENTS:
+            raise FleetError(f"no incident {incident!r}; choose from {', '.join(INCIDENTS)}")
+        if incident is not None and days <= INCIDENT_DAYS + 7:
+            raise FleetError(f"an incident needs more than {INCIDENT_DAYS + 7} days of history")
+        self.incident = incident
+        # The installations that do not report from the incident's first day on.
+        self.silenced: set[str] = set()
         self.days, self.end = days, end
         self.start = end - timedelta(days=days - 1)
         self.rng = random.Random(seed)
@@ -402,7 +422,34 @@ class Fleet:
         if install.rbac["users"] and rng.random() < NEW_USER_CHANCE:
             install.rbac["users"] += 1
 
+    def _start_incident(self, day: int) -> str:
+        """Silence the installations the incident stops; what it did, for the last line."""
+        active = [i for i in self.installs if i.first <= day <= i.last]
+        since = self.start + timedelta(days=day)
+        if self.incident == "reports-drop":
+            self.silenced = {i.system_id for n, i in enumerate(active) if n % 3}
+            return (
+                f"incident reports-drop: {len(self.silenced):,} installations silent from {since}"
+            )
+        by_xy: dict[str, list[str]] = {}
+        for install in active:
+            xy = ".".join(install.versions["core"].split(".")[:2])
+            by_xy.setdefault(xy, []).append(install.system_id)
+        limit = VERSION_STOPS_MAX_SHARE * len(active)
+        fitting = [
+            (len(ids), xy)
+            for xy, ids in by_xy.items()
+            if VERSION_STOPS_MIN_SYSTEMS <= len(ids) <= limit
+        ]
+        if not fitting:
+            raise FleetError("no core X.Y fits a version-stops incident: simulate more systems")
+        count, xy = max(fitting)
+        self.silenced = set(by_xy[xy])
+        return f"incident version-stops: core {xy} ({count:,} installations) silent from {since}"
+
     def _reports_on(self, install: Install, day: int, weekday: int) -> bool:
+        if install.system_id in self.silenced:
+            return False
         if day == install.first:
             return True
         if day < install.first or day > install.last:
@@ -416,6 +463,8 @@ class Fleet:
         result = FleetReport(start=self.start, end=self.end, systems=len(self.installs))
         for day in range(self.days):
             today = self.start + timedelta(days=day)
+            if self.incident and day == self.days - INCIDENT_DAYS:
+                result.incident = self._start_incident(day)
             stored = 0
             # One transaction per day: ingest's own atomic becomes a savepoint, so each report is
             # still all or nothing, but SQLite syncs its file once a day instead of per report.
@@ -469,7 +518,10 @@ def simulate(
     systems: int,
     seed: int,
     end: date,
+    incident: str | None = None,
     progress: Callable[[DayDone], None] = lambda done: None,
 ) -> FleetReport:
-    """Plan a fleet of `systems` installations over `days` days ending on `end` and ingest it."""
-    return Fleet(days=days, systems=systems, seed=seed, end=end).run(progress=progress)
+    """Plan a fleet of `systems` installations over `days` days ending on `end` and ingest it
+    (with an incident of INCIDENTS in its last days, if asked)."""
+    fleet = Fleet(days=days, systems=systems, seed=seed, end=end, incident=incident)
+    return fleet.run(progress=progress)

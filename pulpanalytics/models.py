@@ -103,3 +103,44 @@ class ChartPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chart}?{self.params} on {self.date}"
+
+
+class Alert(models.Model):
+    """Something the watchdog (watchdog.py) found in a summarized day; kept."""
+
+    date = models.DateField(help_text="the summarized day it was found in")
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    found_at = models.DateTimeField(help_text="when summarize found it")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["date", "kind", "message"], name="alert_once")
+        ]
+        ordering = ["-date", "kind", "message"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.date}"
+
+
+class DataFile(models.Model):
+    """A file of /data/ (opendata.py): made by summarize, served as stored.
+
+    In the database rather than on a disk: the summarize CronJob and the web pods share no
+    volume (their root filesystems are read-only), and a transaction replaces a file atomically.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    etag = models.CharField(max_length=70)
+    made_at = models.DateTimeField()
+    # What it was made from: the summaries' version, PUBLIC_MIN_COUNT and the file's format.
+    made_from = models.CharField(max_length=200)
+    summaries = models.PositiveIntegerField(help_text="how many days it holds")
+    first_day = models.DateField(null=True)
+    last_day = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return self.name

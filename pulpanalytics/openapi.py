@@ -16,6 +16,10 @@ from pulpanalytics.metrics.base import Chart, OverTimeChart
 from pulpanalytics.public import OTHER
 from pulpanalytics.resample import GRANULARITIES
 from pulpanalytics.summary_pb2 import Summary
+from pulpanalytics.watchdog import KINDS
+
+# The most summaries per answer of the summary list (api.py imports this module).
+PAGE_SIZE = 366
 
 EXAMPLE_DAY = "2026-03-01"
 JSON = "application/json"
@@ -187,7 +191,44 @@ def schemas() -> dict:
         "SummaryList": {
             "type": "object",
             "required": ["summaries"],
-            "properties": {"summaries": {"type": "array", "items": ref("Summary")}},
+            "properties": {
+                "summaries": {"type": "array", "items": ref("Summary")},
+                "next": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "Only when more summaries match than one answer holds: "
+                    "the URL of the next page.",
+                },
+            },
+        },
+        "AlertList": {
+            "type": "object",
+            "required": ["alerts"],
+            "properties": {
+                "alerts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["date", "kind", "message"],
+                        "properties": {
+                            "date": {"type": "string", "format": "date"},
+                            "kind": {"type": "string", "enum": list(KINDS)},
+                            "message": {"type": "string"},
+                        },
+                    },
+                }
+            },
+        },
+        "Badge": {
+            "type": "object",
+            "description": "A shields.io endpoint document (https://shields.io/badges/endpoint-badge).",
+            "required": ["schemaVersion", "label", "message", "color"],
+            "properties": {
+                "schemaVersion": {"const": 1},
+                "label": {"type": "string"},
+                "message": {"type": "string", "example": "1,234 installations"},
+                "color": {"type": "string"},
+            },
         },
         "ChartData": {
             "type": "object",
@@ -224,10 +265,24 @@ def document() -> dict:
             "get": {
                 "operationId": "summary-list",
                 "summary": "Daily summaries in date order",
+                "description": f"At most {PAGE_SIZE} summaries per answer, oldest first. When "
+                "more match, the answer has `next`, the URL of the next page, and a "
+                '`Link: <URL>; rel="next"` header; the last page has neither. The whole '
+                "history in one file: /data/summaries.ndjson.gz.",
                 "tags": ["summaries"],
                 "parameters": [_START, _END],
                 "responses": {
-                    "200": {**json_body("The summaries.", ref("SummaryList")), "headers": _CACHED},
+                    "200": {
+                        **json_body("The summaries.", ref("SummaryList")),
+                        "headers": {
+                            **_CACHED,
+                            "Link": {
+                                "description": 'rel="next": the next page, when there is one',
+                                "required": False,
+                                "schema": {"type": "string"},
+                            },
+                        },
+                    },
                     "304": _NOT_MODIFIED,
                     "400": error("A malformed date, or start after end."),
                 },
@@ -267,6 +322,36 @@ def document() -> dict:
         **{
             reverse("chart-detail", args=[chart.name]): chart_path(chart)
             for chart in metrics.charts().values()
+        },
+        reverse("alert-list"): {
+            "get": {
+                "operationId": "alert-list",
+                "summary": "What the watchdog found, newest first",
+                "description": "reports_drop and version_drop: found by the nightly summary in a "
+                "day it summarized; stale_summary: now, while the newest summary is overdue.",
+                "tags": ["alerts"],
+                "responses": {"200": json_body("The alerts.", ref("AlertList"))},
+            }
+        },
+        unquote(reverse("badge-json", args=["{component}"])): {
+            "get": {
+                "operationId": "badge",
+                "summary": "A component's installations on the latest day, for a badge",
+                "tags": ["badges"],
+                "parameters": [
+                    {
+                        "name": "component",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                        "example": "core",
+                    }
+                ],
+                "responses": {
+                    "200": json_body("The badge.", ref("Badge")),
+                    "404": error("No summary holds the component."),
+                },
+            }
         },
         reverse("openapi"): {
             "get": {

@@ -113,6 +113,7 @@ def navigation() -> list[tuple[str, str]]:
         ("Overview", reverse("root")),
         ("Plugins", reverse("plugin-list")),
         *((page.title, page.url) for page in chart_pages()),
+        ("Open data", reverse("data-index")),
         ("About", reverse("about")),
     ]
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time
 
 from django.db import DatabaseError, InterfaceError
 from django.db.models import Max
+from django.utils import timezone
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -22,6 +23,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from pulpanalytics import watchdog
 from pulpanalytics.models import DailySummary, Report
 
 logger = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class DatabaseGauges:
         try:
             raw_reports = Report.objects.count()
             last_day = DailySummary.objects.aggregate(newest=Max("date"))["newest"]
+            alerts = watchdog.active_counts(timezone.now())
         except (DatabaseError, InterfaceError) as error:
             logger.warning("metrics: database query failed: %s", str(error).strip())
             up.add_metric([], 0)
@@ -97,6 +100,15 @@ class DatabaseGauges:
                 value=raw_reports,
             ),
         ]
+        active = GaugeMetricFamily(
+            "pulpanalytics_alerts",
+            "Alerts that hold now, by kind: drops found in the newest summarized day "
+            "(reports_drop, version_drop), 1 while the summaries are stale (stale_summary).",
+            labels=["kind"],
+        )
+        for kind, count in alerts.items():
+            active.add_metric([kind], count)
+        families.append(active)
         if last_day is not None:
             families.append(
                 GaugeMetricFamily(

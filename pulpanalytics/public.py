@@ -9,6 +9,7 @@ it folds every list of objects that carry a count, so a new metric's lists are f
 Totals (systems, new_systems, persistent_systems) and averages are not folded; README says why.
 """
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,14 @@ def public_summary(summary: dict, *, min_count: int) -> dict:
     if min_count <= 1:
         return summary
     return {key: _fold_value(value, min_count) for key, value in summary.items()}
+
+
+def public_text(text: str, *, min_count: int) -> str:
+    """A stored summary's JSON text as the public may see it: the very text with min_count <= 1,
+    else the folded summary, encoded as summarize stores it."""
+    if min_count <= 1:
+        return text
+    return json.dumps(public_summary(json.loads(text), min_count=min_count), separators=(",", ":"))
 
 
 def _fold_value(value: Any, min_count: int) -> Any:

@@ -5,6 +5,8 @@ report received at 23:59:59.999 and committed a moment later is still counted. E
 summarized in its own transaction, oldest first; a failure stops the run with the days before it
 committed, and the next run starts from the failed day. A day's chart points (points.py) are
 stored with its summary; the points of days made by other code or settings are remade next.
+Each day's alerts (watchdog.py) are found and stored in its transaction too, and mailed after
+the run's days; then the files of /data/ whose sources changed are remade (opendata.py).
 Raw rows are pruned only for days that have a summary and are older than RAW_RETENTION_DAYS,
 PRUNE_BATCH_SIZE reports per transaction.
 """
@@ -21,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from google.protobuf import json_format
 
-from pulpanalytics import metrics, points
+from pulpanalytics import metrics, opendata, points, watchdog
 from pulpanalytics.days import utc_date
 from pulpanalytics.metrics.base import Day
 from pulpanalytics.models import Component, DailySummary, Report
@@ -45,6 +47,7 @@ class RunOutcome:
     pruned_days: list[date] = field(default_factory=list)
     pruned_reports: int = 0
     remade_points_days: int = 0
+    alerts: list[watchdog.Finding] = field(default_factory=list)
     dry_run: bool = False
     locked_out: bool = False
 
@@ -102,14 +105,20 @@ def compute_summary(day: date) -> dict:
 
 
 @transaction.atomic
-def store_summary(day: date, *, now: datetime) -> dict:
-    """Compute and store the day's summary and its chart points, all or nothing."""
+def store_summary(
+    day: date, *, now: datetime, alerts: list[watchdog.Finding] | None = None
+) -> dict:
+    """Compute and store the day's summary, its chart points and its alerts, all or nothing;
+    new alerts are added to `alerts`."""
     summary = compute_summary(day)
     daily, _ = DailySummary.objects.update_or_create(
         date=day,
         defaults={"json": json.dumps(summary, separators=(",", ":")), "computed_at": now},
     )
     points.store(daily, summary)
+    found = watchdog.record(day, summary, now=now)
+    if alerts is not None:
+        alerts += found
     return summary
 
 
@@ -199,7 +208,7 @@ def run(
                 count = Report.objects.filter(day=day).count()
                 log(f"Would summarize {day} ({count:,} raw systems)")
             else:
-                summary = store_summary(day, now=now)
+                summary = store_summary(day, now=now, alerts=outcome.alerts)
                 log(
                     f"Summarized {day}: {summary.get('systems', 0):,} systems, "
                     f"{summary.get('persistent_systems', 0):,} persistent"
@@ -209,6 +218,12 @@ def run(
             outcome.remade_points_days = points.stale().count()
         else:
             outcome.remade_points_days = points.refresh(log=log)
+            for alert in outcome.alerts:
+                log(f"Alert {alert.kind} on {alert.date}: {alert.message}")
+            watchdog.mail(outcome.alerts)
+            # After the points: the chart files of /data/ are made from them. Quietly: /data/
+            # lists what was made and when.
+            opendata.refresh(now=now)
         for day in prunable_days(today=utc_date(now)):
             if dry_run:
                 count = Report.objects.filter(day=day).count()

@@ -213,7 +213,7 @@ def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iter
     from django.core.cache import caches
     from django.db import connection
 
-    from pulpanalytics.models import Component, DailySummary, Report, System
+    from pulpanalytics.models import Alert, Component, DailySummary, DataFile, Report, System
     from tests.site_data import seed
 
     with django_db_blocker.unblock():
@@ -229,5 +229,8 @@ def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iter
         Report.objects.all().delete()
         System.objects.all().delete()
         DailySummary.objects.all().delete()
+        # What summarize made besides the summaries.
+        Alert.objects.all().delete()
+        DataFile.objects.all().delete()
         # The seeding POSTs counted against the rate limits in the shared store.
         caches["default"].clear()

@@ -74,6 +74,8 @@ def test_every_manifest_holds_one_named_object_of_the_expected_kinds():
         # Apart, so that `oc apply -f openshift/` (not recursive) neither runs nor overwrites them.
         "jobs/migrate.yaml": "Job",
         "templates/secret.yaml": "Secret",
+        "monitoring/servicemonitor.yaml": "ServiceMonitor",
+        "monitoring/prometheusrule.yaml": "PrometheusRule",
     }
     for obj in found.values():
         assert obj["apiVersion"]

@@ -1,6 +1,7 @@
 """Template helpers of the public pages: the menu, numbers as people read them, chart specs."""
 
 from django import template
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -49,3 +50,9 @@ def table_rows(entry: pages.ChartBlock) -> str:
 def chart_specs(blocks: list[pages.ChartBlock]) -> list[dict]:
     """What charts.js draws: the blocks that have data."""
     return [block.spec() for block in blocks if block.has_data]
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context: template.Context, name: str, *args: str) -> str:
+    """The full URL (scheme and host of the request) of a named path."""
+    return context["request"].build_absolute_uri(reverse(name, args=args))

@@ -50,6 +50,13 @@ class Command(BaseCommand):
             help="the last day of the history, before today (default: yesterday, UTC)",
         )
         parser.add_argument(
+            "--incident",
+            choices=fleet.INCIDENTS,
+            help=f"in the last {fleet.INCIDENT_DAYS} days: the installations on one core X.Y "
+            "stop reporting (version-stops), or two of every three (reports-drop), for the "
+            "watchdog's alerts to show",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing, successfully, when the database already holds data",
@@ -76,6 +83,7 @@ class Command(BaseCommand):
                 systems=options["systems"],
                 seed=options["seed"],
                 end=end,
+                incident=options["incident"],
                 progress=self.progress,
             )
         except fleet.FleetError as error:
