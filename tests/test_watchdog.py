@@ -11,7 +11,6 @@ from django.core import mail
 
 from pulpanalytics import watchdog
 from pulpanalytics.models import Alert, DailySummary
-
 from tests.helpers import parse_metrics, system_id
 
 TOKEN = "scrape-token-for-alert-tests"
