@@ -96,6 +96,7 @@ def compute_summary(day: date) -> dict:
         if clash:
             raise SummarizeError(f"metric {metric.name!r} sets keys already set: {sorted(clash)}")
         summary.update(part)
+    summary["source"] = DailySummary.SUMMARIZE
     # The keys summary.proto declares must have its types; keys it does not know yet may exist.
     json_format.ParseDict(summary, Summary(), ignore_unknown_fields=True)
     return summary
@@ -107,7 +108,11 @@ def store_summary(day: date, *, now: datetime) -> dict:
     summary = compute_summary(day)
     daily, _ = DailySummary.objects.update_or_create(
         date=day,
-        defaults={"json": json.dumps(summary, separators=(",", ":")), "computed_at": now},
+        defaults={
+            "json": json.dumps(summary, separators=(",", ":")),
+            "computed_at": now,
+            "source": DailySummary.SUMMARIZE,
+        },
     )
     points.store(daily, summary)
     return summary
