@@ -17,15 +17,20 @@ import io
 import json
 import os
 import random
+import re
+import subprocess
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import psycopg2
 
 from bench.common import (
     BENCH_ENV,
     DEFAULT_SERVER,
+    ROOT,
     Stopwatch,
     drop_database,
     recreate_database,
@@ -38,6 +43,7 @@ DAYS = 1095
 RAW_DAYS = 14
 SOURCE_DB = "pa_upstream_bench_src"
 TARGET_DB = "pa_upstream_bench"
+FILE_TARGET_DB = "pa_upstream_bench_file"
 # (name, first X.Y minor, days between releases, share of persistent systems running it)
 PLUGINS = [
     ("core", 14, 42, 1.0),
@@ -306,6 +312,45 @@ def check(url: str, history: History, *, samples: int = 60) -> dict:
     }
 
 
+def from_file(server: str, source: str, target: str) -> dict:
+    """The file README.md makes with psql, its size, and its import into a second database:
+    time, peak RSS, and whether it gives the same summaries as the import from the database."""
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"```sh\n(PGTZ=UTC psql .*?)```", readme, re.DOTALL)[1]
+    with tempfile.TemporaryDirectory() as folder:
+        with Stopwatch() as dumped:
+            env = {**os.environ, "OLD_DATABASE_URL": source}
+            subprocess.run(["bash", "-c", command], cwd=folder, env=env, check=True)
+        path = Path(folder) / "upstream.json"
+        size = path.stat().st_size
+        second = recreate_database(server, FILE_TARGET_DB)
+        try:
+            wall, rss, out = timed_command(second, "import_upstream", "--from-file", str(path))
+            same = summaries_of(second) == summaries_of(target)
+        finally:
+            drop_database(server, FILE_TARGET_DB)
+    print(
+        f"From the file ({size / 1e6:.0f} MB, {dumped.seconds:.1f} s to make): {wall:.1f} s, "
+        f"peak RSS {rss / 1024:.0f} MB, same summaries: {same}"
+    )
+    return {
+        "file_mb": round(size / 1e6),
+        "file_psql_s": round(dumped.seconds, 1),
+        "file_import_s": wall,
+        "file_import_peak_rss_mb": round(rss / 1024),
+        "file_import_same_summaries": same,
+    }
+
+
+def summaries_of(url: str) -> dict:
+    """Date -> the summary without its computed-at, as our database holds it."""
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT date, json FROM pulpanalytics_dailysummary")
+        found = dict(cursor.fetchall())
+    connection.close()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
@@ -340,12 +385,17 @@ def main() -> None:
                 "Imported 0 upstream summaries and 0 raw reports"
             ),
         }
+        results.update(from_file(args.server, source, target))
         results.update(check(target, history))
     print(json.dumps(results, indent=2))
     write_results(args.json, "upstream", results)
     if not args.keep:
         drop_database(args.server, TARGET_DB)
-    if results["mismatches"] or not results["second_run_imports_nothing"]:
+    if (
+        results["mismatches"]
+        or not results["second_run_imports_nothing"]
+        or not results["file_import_same_summaries"]
+    ):
         raise SystemExit("the imported history does not match the upstream numbers")
 
 

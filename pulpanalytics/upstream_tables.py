@@ -70,8 +70,9 @@ class UpstreamError(Exception):
 class DayTables:
     """The rows of one summarized upstream day: each count table's rows, the deployment row."""
 
-    counts: dict[str, list[dict]]
-    deployment: dict | None
+    # Rows read by column name: dicts from the database, Rows from the file.
+    counts: dict[str, list]
+    deployment: object | None
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,45 @@ def _check(found: dict[str, set[str]]) -> None:
             )
 
 
+class Row:
+    """One row of the file: its values, beside a tuple of its columns that rows share."""
+
+    __slots__ = ("columns", "values")
+
+    def __init__(self, columns: tuple[str, ...], values: tuple) -> None:
+        self.columns = columns
+        self.values = values
+
+    def __getitem__(self, column: str) -> object:
+        return self.values[self.columns.index(column)]
+
+    def get(self, column: str, default: object = None) -> object:
+        return self[column] if column in self.columns else default
+
+    def keys(self) -> tuple[str, ...]:
+        return self.columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+
+class _CompactRows:
+    """json.load's object_pairs_hook: each row object becomes a Row, and repeated strings (dates,
+    names, versions) one string, so that three years of tables (a 90 MB file) fit in a pod's
+    memory; dicts would take about four times as much."""
+
+    def __init__(self) -> None:
+        self.shared: dict = {}
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> dict | Row:
+        columns = tuple(column for column, _ in pairs)
+        if not columns or set(columns) & COLUMNS.keys():  # the object of tables
+            return dict(pairs)
+        share = self.shared.setdefault
+        values = tuple(share(v, v) if isinstance(v, str) else v for _, v in pairs)
+        return Row(share(columns, columns), values)
+
+
 class FileTables:
     """The tables in a JSON file: one object whose keys are the table names and whose values
     are lists of rows, each an object keyed by column name (README.md, "History from the old
@@ -214,11 +254,11 @@ class FileTables:
     def __init__(self, path: Path) -> None:
         try:
             with open(path, encoding="utf-8") as source:
-                tables = json.load(source)
+                tables = json.load(source, object_pairs_hook=_CompactRows())
         except (OSError, ValueError) as error:
             raise UpstreamError(f"cannot read {path}: {error}") from None
         if not isinstance(tables, dict) or not all(
-            isinstance(tables.get(table), list) and all(isinstance(r, dict) for r in tables[table])
+            isinstance(tables.get(table), list) and all(isinstance(r, Row) for r in tables[table])
             for table in tables.keys() & COLUMNS.keys()
         ):
             raise UpstreamError(f"{path}: not an object of tables, each a list of row objects")
@@ -234,9 +274,9 @@ class FileTables:
         except (KeyError, TypeError, ValueError) as error:
             raise UpstreamError(f"{path}: a row is not as UPSTREAM.md describes: {error}") from None
 
-    def _index(self, tables: dict[str, list[dict]]) -> None:
+    def _index(self, tables: dict[str, list[Row]]) -> None:
         self.days = sorted(date.fromisoformat(row["date"]) for row in tables[DAILY_SUMMARY])
-        self.counts: dict[date, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        self.counts: dict[date, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
         for table in COUNT_TABLES:
             for row in tables[table]:
                 self.counts[date.fromisoformat(row["summary_id"])][table].append(row)

@@ -14,7 +14,12 @@ from pulpanalytics.models import ChartPoint, Component, DailySummary, Report, Sy
 from pulpanalytics.summarize import compute_summary
 from pulpanalytics.summary_pb2 import Summary
 from pulpanalytics.system_ids import hash_system_id
-from pulpanalytics.upstream_tables import DatabaseTables
+from pulpanalytics.upstream_tables import (
+    COUNT_TABLES,
+    DEPLOYMENT_COLUMNS,
+    DatabaseTables,
+    FileTables,
+)
 from tests import upstream_site
 
 pytestmark = pytest.mark.django_db
@@ -404,3 +409,40 @@ def test_our_own_database_is_refused_as_an_upstream_one():
     url = f"{upstream_site.server_url(settings)}/{settings['NAME']}"
     with pytest.raises(CommandError, match="not an upstream Pulp analytics database"):
         import_upstream("--from", url)
+
+
+@pytest.mark.postgres_only
+def test_the_file_readme_makes_with_psql_reads_as_the_database_does(upstream_database, tmp_path):
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("psql") is None:
+        pytest.skip("psql is not installed")
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    command = re.search(r"```sh\n(PGTZ=UTC psql .*?)```", readme, re.DOTALL)[1]
+    env = {**os.environ, "OLD_DATABASE_URL": upstream_database}
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, check=True)
+    from_file = FileTables(tmp_path / "upstream.json")
+    from_database = DatabaseTables(upstream_database)
+    try:
+        days = from_database.summarized_days()
+        assert from_file.summarized_days() == days
+        for day in days:
+            assert _sorted(from_file.day_tables(day)) == _sorted(from_database.day_tables(day))
+        assert from_file.report_days() == from_database.report_days()
+        assert sorted(from_file.registry(), key=str) == sorted(from_database.registry(), key=str)
+        for day in from_database.report_days():
+            assert list(from_file.reports(day)) == list(from_database.reports(day))
+    finally:
+        from_database.close()
+
+
+def _sorted(tables) -> tuple:
+    counts = {
+        name: sorted(([row[c] for c in COUNT_TABLES[name]] for row in rows), key=str)
+        for name, rows in tables.counts.items()
+    }
+    deployment = [(tables.deployment or {}).get(column) for column in DEPLOYMENT_COLUMNS]
+    return counts, deployment
