@@ -230,6 +230,12 @@ def _check_resummarizable(day: date, *, until: date, today: date) -> date:
     if day >= until:
         raise SummarizeError(f"{day} has not ended yet (UTC); it is summarized once it has")
     cutoff = today - timedelta(days=settings.RAW_RETENTION_DAYS)
+    imported = DailySummary.objects.filter(date=day, source=DailySummary.UPSTREAM)
+    if imported.exists() and not Report.objects.filter(day=day).exists():
+        raise SummarizeError(
+            f"{day} was imported from the old site (import_upstream) and has no raw rows here; "
+            "its summary stays as it is"
+        )
     if day < cutoff and not Report.objects.filter(day=day).exists():
         raise SummarizeError(
             f"the raw rows of {day} were pruned (they are kept RAW_RETENTION_DAYS="

@@ -302,6 +302,15 @@ def test_the_registry_is_seeded_with_upstream_first_seen_and_never_made_later(up
     assert Component.objects.get(report__system__system_hash=hash_system_id(E)).age_days == 16
 
 
+def test_summarize_refuses_to_remake_an_imported_day_it_has_no_raw_rows_of(upstream_file):
+    import_upstream("--from-file", str(upstream_file))
+    before = DailySummary.objects.get(date="2023-03-01").json
+    refused = pytest.raises(CommandError, match="imported from the old site")
+    with refused, time_machine.travel(NOW, tick=False):
+        call_command("summarize", "--date", "2023-03-01", stdout=StringIO())
+    assert DailySummary.objects.get(date="2023-03-01").json == before
+
+
 def test_a_second_run_imports_nothing(upstream_file, ours):
     import_upstream("--from-file", str(upstream_file))
     before = (DailySummary.objects.count(), Report.objects.count(), ChartPoint.objects.count())
