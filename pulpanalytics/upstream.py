@@ -61,8 +61,7 @@ REPORT_FIELDS = {
     "content_app_hosts": ("online_content_apps", "hosts"),
     **{measure: ("rbac_stats", measure) for measure in MEASURES},
 }
-# Summary keys mapped from the upstream tables; every other key of summary.proto is one the old
-# site never measured: an empty list, or null.
+# The averages of the old site's deploymentstats: Summary key -> (processes, hosts) columns.
 AVERAGES = {
     "online_workers": ("online_worker_processes_avg", "online_worker_hosts_avg"),
     "online_content_apps": ("online_content_app_processes_avg", "online_content_app_hosts_avg"),
@@ -91,11 +90,12 @@ class ImportOutcome:
             return "A summarize or import run holds the lock; nothing done"
         verb = "Dry run: would import" if self.dry_run else "Imported"
         line = (
-            f"{verb} {_counted(len(self.summaries), 'upstream summary')} and "
+            f"{verb} {len(self.summaries):,} upstream "
+            f"summar{'y' if len(self.summaries) == 1 else 'ies'} and "
             f"{_counted(self.reports, 'raw report')} of {_counted(len(self.report_days), 'day')}; "
             f"registry: {_counted(self.new_systems, 'new system')}, "
             f"{self.earlier_systems:,} first seen earlier"
-        ).replace("summarys", "summaries")
+        )
         if self.left_out:
             line += f"; left out {_counted(self.left_out, 'report')} ingest would refuse"
         return line

@@ -455,3 +455,28 @@ def _sorted(tables) -> tuple:
     }
     deployment = [(tables.deployment or {}).get(column) for column in DEPLOYMENT_COLUMNS]
     return counts, deployment
+
+
+def test_progress_is_a_bar_on_a_terminal_and_about_ten_lines_in_a_log(tmp_path):
+    days = [f"2022-01-{n:02d}" for n in range(1, 31)]
+    tables = {"pulpanalytics_dailysummary": [{"date": day} for day in days]}
+    path = upstream_site.write_file(tmp_path / "thirty.json", tables)
+    logged = import_upstream("--dry-run", "--from-file", str(path))
+    assert [line for line in logged if line.startswith("Day ")] == [
+        f"Day {n}/30 (2022-01-{n:02d}): would import its summary" for n in range(3, 31, 3)
+    ]
+
+    class Terminal(StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_upstream", "--from-file", str(path), stdout=out)
+    text = out.getvalue()
+    assert text.count("\r[") == 30
+    assert "\r[##############################] day 30/30 2022-01-30: imported its summary" in text
+    assert text.endswith(
+        "\nImported 30 upstream summaries and 0 raw reports of 0 days; "
+        "registry: 0 new systems, 0 first seen earlier\n"
+    )
