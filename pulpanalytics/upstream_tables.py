@@ -122,7 +122,7 @@ class DatabaseTables:
         self._check_columns()
 
     def close(self) -> None:
-        self.connection.rollback()
+        # Nothing was written: closing ends the read-only transaction (a lost connection too).
         self.connection.close()
 
     def _rows(self, sql: str, params: object = ()) -> list[dict]:

@@ -480,3 +480,30 @@ def test_progress_is_a_bar_on_a_terminal_and_about_ten_lines_in_a_log(tmp_path):
         "\nImported 30 upstream summaries and 0 raw reports of 0 days; "
         "registry: 0 new systems, 0 first seen earlier\n"
     )
+
+
+@pytest.mark.postgres_only
+def test_a_lost_upstream_connection_stops_the_run_with_an_error_and_a_rerun_goes_on(
+    upstream_database, monkeypatch
+):
+    import psycopg2
+
+    from pulpanalytics import upstream
+
+    real = upstream.store_upstream_summary
+    stored = []
+
+    def store_then_lose(day, tables, *, now):
+        if len(stored) == 2:
+            raise psycopg2.OperationalError("server closed the connection unexpectedly")
+        stored.append(day)
+        return real(day, tables, now=now)
+
+    monkeypatch.setattr(upstream, "store_upstream_summary", store_then_lose)
+    with pytest.raises(CommandError, match="reading the upstream database failed"):
+        import_upstream("--from", upstream_database)
+    assert DailySummary.objects.count() == 2
+    monkeypatch.setattr(upstream, "store_upstream_summary", real)
+    assert import_upstream("--from", upstream_database)[-1].startswith(
+        "Imported 2 upstream summaries and 2 raw reports of 1 day"
+    )

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import psycopg2
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -58,6 +59,9 @@ class Command(BaseCommand):
                 log=self.log,
                 progress=self.progress,
             )
+        except psycopg2.Error as error:
+            # The days imported before it stay; a new run goes on from there.
+            raise CommandError(f"reading the upstream database failed: {error}") from error
         finally:
             tables.close()
         if self.bar_open:
