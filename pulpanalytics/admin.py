@@ -123,9 +123,10 @@ class ReportAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
 class DailySummaryAdmin(admin.ModelAdmin):
     """Summaries by date; staff with the change permission can summarize and re-summarize."""
 
-    list_display = ["date", "systems", "persistent_systems", "computed_at"]
+    list_display = ["date", "systems", "persistent_systems", "source", "computed_at"]
+    list_filter = ["source"]
     date_hierarchy = "date"
-    fields = ["date", "computed_at", "summary"]
+    fields = ["date", "source", "computed_at", "summary"]
     readonly_fields = fields
     actions = ["resummarize"]
     change_list_template = "admin/pulpanalytics/dailysummary/change_list.html"

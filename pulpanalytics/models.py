@@ -65,6 +65,10 @@ class Component(models.Model):
 class DailySummary(models.Model):
     """The Summary (summary.proto) of one finished UTC day, as JSON text; kept forever."""
 
+    # Its "source": made here by summarize, or imported from the old site (import_upstream).
+    SUMMARIZE = "summarize"
+    UPSTREAM = "upstream"
+
     date = models.DateField(unique=True)
     # Text, not JSONField: PostgreSQL's jsonb would reorder keys, and the API serves this verbatim.
     json = models.TextField(help_text="the day's Summary as JSON, keys in summary.proto order")
@@ -73,6 +77,13 @@ class DailySummary(models.Model):
     # they are stale and charts compute the day from the summary until summarize remakes them.
     points_revision = models.CharField(
         max_length=64, blank=True, db_default="", help_text="what made the day's chart points"
+    )
+    # A copy of the summary's "source", so that a page finds its imported days without reading
+    # their JSON.
+    source = models.CharField(
+        max_length=16,
+        db_default=SUMMARIZE,
+        help_text="summarize (made here) or upstream (imported)",
     )
 
     class Meta:

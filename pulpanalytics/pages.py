@@ -8,14 +8,17 @@ own, so a metric added later shows up without a change here, in views.py or in u
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from urllib.parse import urlencode
 
+from django.db.models import Count, Max, Min
 from django.urls import NoReverseMatch, reverse
 
 from pulpanalytics import metrics
 from pulpanalytics.chart_data import (
     SummariesState,
     WindowSummaries,
+    cached,
     chart_data,
     component_names,
     label_heading,
@@ -31,6 +34,7 @@ from pulpanalytics.chart_query import (
     parse_window,
 )
 from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
+from pulpanalytics.models import DailySummary
 from pulpanalytics.resample import GRANULARITIES
 
 OVERVIEW_CHARTS = ("systems", "plugins")
@@ -189,6 +193,17 @@ class Selection:
     @property
     def bounds(self) -> tuple[date, date] | None:
         return self.state.bounds
+
+    @cached_property
+    def upstream_days(self) -> dict | None:
+        """{"first", "last", "count"} of the window's days imported from the old site (their
+        numbers differ: a note under the controls says how), or None when it has none."""
+        days = self.summaries.queryset().filter(source=DailySummary.UPSTREAM)
+        found = cached(
+            ["upstream-days", self.summaries.version],
+            lambda: days.aggregate(first=Min("date"), last=Max("date"), count=Count("id")),
+        )
+        return found if found["count"] else None
 
     def _params(self, **changes: str) -> dict[str, str]:
         if self.window.preset == "custom":

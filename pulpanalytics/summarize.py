@@ -99,6 +99,7 @@ def compute_summary(day: date) -> dict:
         if clash:
             raise SummarizeError(f"metric {metric.name!r} sets keys already set: {sorted(clash)}")
         summary.update(part)
+    summary["source"] = DailySummary.SUMMARIZE
     # The keys summary.proto declares must have its types; keys it does not know yet may exist.
     json_format.ParseDict(summary, Summary(), ignore_unknown_fields=True)
     return summary
@@ -113,7 +114,11 @@ def store_summary(
     summary = compute_summary(day)
     daily, _ = DailySummary.objects.update_or_create(
         date=day,
-        defaults={"json": json.dumps(summary, separators=(",", ":")), "computed_at": now},
+        defaults={
+            "json": json.dumps(summary, separators=(",", ":")),
+            "computed_at": now,
+            "source": DailySummary.SUMMARIZE,
+        },
     )
     points.store(daily, summary)
     found = watchdog.record(day, summary, now=now)
@@ -240,6 +245,12 @@ def _check_resummarizable(day: date, *, until: date, today: date) -> date:
     if day >= until:
         raise SummarizeError(f"{day} has not ended yet (UTC); it is summarized once it has")
     cutoff = today - timedelta(days=settings.RAW_RETENTION_DAYS)
+    imported = DailySummary.objects.filter(date=day, source=DailySummary.UPSTREAM)
+    if imported.exists() and not Report.objects.filter(day=day).exists():
+        raise SummarizeError(
+            f"{day} was imported from the old site (import_upstream) and has no raw rows here; "
+            "its summary stays as it is"
+        )
     if day < cutoff and not Report.objects.filter(day=day).exists():
         raise SummarizeError(
             f"the raw rows of {day} were pruned (they are kept RAW_RETENTION_DAYS="

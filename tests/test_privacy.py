@@ -49,6 +49,7 @@ OUR_COLUMNS = {
         "json": "the day's Summary (summary.proto): counts only, no system ids",
         "computed_at": "when summarize stored it (cache validators of the API)",
         "points_revision": "which code and PUBLIC_MIN_COUNT made the day's chart points",
+        "source": "summarize (made here) or upstream (imported from the old site)",
     },
     "pulpanalytics_chartpoint": {
         "id": "primary key",

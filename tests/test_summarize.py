@@ -40,6 +40,7 @@ def empty_day(day: dt.date) -> dict:
         "online_workers": {"processes_avg": None, "hosts_avg": None},
         "online_content_apps": {"processes_avg": None, "hosts_avg": None},
         "rbac": [],
+        "source": "summarize",
     }
 
 
@@ -154,6 +155,7 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
             {"measure": "users", "number": 5, "count": 1},
             {"measure": "groups", "number": 0, "count": 1},
         ],
+        "source": "summarize",
     }
 
     for offset in range(1, 20):
@@ -195,6 +197,7 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
             {"measure": "groups", "number": 0, "count": 1},
             {"measure": "domains", "number": 1, "count": 1},
         ],
+        "source": "summarize",
     }
     s3 = System.objects.get(
         first_seen=DAY1, last_seen=DAY3, reports__day=DAY3, reports__data__postgresql_version=90624
@@ -441,7 +444,7 @@ def test_a_metric_that_lives_only_in_the_tests_shows_up_in_the_summary(
     summarize_at(at(DAY3 + dt.timedelta(days=1), 1))
     assert stored(DAY2)["weekday"] == 1  # 2026-03-02 is a Monday
     assert stored(DAY2)["core_systems"] == 2
-    assert list(stored(DAY2))[-2:] == ["weekday", "core_systems"]
+    assert list(stored(DAY2))[-3:] == ["weekday", "core_systems", "source"]
     response = client.get("/api/v1/summaries/2026-03-22/")
     assert response.json()["weekday"] == 7
     assert "weekday" in metrics.charts()

@@ -330,6 +330,7 @@ def reference_summary(reports: list[dict], day: dt.date, first_seen: dict[int, d
                 _count(r["users"] for r in persistent if r["users"] is not None).items()
             )
         ],
+        "source": "summarize",
     }
 
 
