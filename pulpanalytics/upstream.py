@@ -1,4 +1,4 @@
-"""History from the old Pulp analytics site (DESIGN.md section 10, shared/UPSTREAM.md).
+"""History from the old Pulp analytics site (docs/upstream.md).
 
 `run()` imports what the old site knows and this one does not: the summary of every upstream
 day that has none here (marked "source": "upstream"; a day summarized here is never
@@ -124,7 +124,7 @@ def _components(xy_rows: list[dict], xyz_rows: list[dict]) -> list[dict]:
             into[row["name"]][row["version"]] = row["count"]
     components, other = [], 0
     for name in names_other_last(xys.keys() | xyzs.keys()):
-        # systems: the sum of its X.Y counts (UPSTREAM.md); of its X.Y.Z counts if it has none.
+        # systems: the sum of its X.Y counts (docs/upstream.md); of its X.Y.Z counts if it has none.
         systems = sum((xys.get(name) or xyzs[name]).values())
         if not is_plugin_label(name):
             other += systems
@@ -170,7 +170,7 @@ def _average(value: float | None) -> float | None:
 
 
 def upstream_summary(day: date, tables: DayTables) -> dict:
-    """Our Summary of an upstream day (UPSTREAM.md, "Mapping"), keys in summary.proto order."""
+    """Our Summary of an upstream day (docs/upstream.md, "Mapping"), keys in summary.proto order."""
     counts = tables.counts
     ages = sorted(_positive(counts["pulpanalytics_agecount"]), key=lambda row: row["age"])
     deployment = tables.deployment or {}

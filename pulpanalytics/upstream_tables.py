@@ -1,4 +1,4 @@
-"""The old Pulp analytics site's tables (shared/UPSTREAM.md), read from its database or a file.
+"""The old Pulp analytics site's tables (docs/upstream.md), read from its database or a file.
 
 Two ways to read the same tables: `DatabaseTables` connects to the old PostgreSQL database with
 its own psycopg2 connection (never a Django alias, which `migrate` would touch) in one read-only
@@ -63,7 +63,7 @@ COLUMNS = {
 
 
 class UpstreamError(Exception):
-    """The old site's data cannot be read as UPSTREAM.md describes it; the message says why."""
+    """The old site's data cannot be read as docs/upstream.md describes it; the message says why."""
 
 
 @dataclass
@@ -202,7 +202,7 @@ def _check(found: dict[str, set[str]]) -> None:
         missing = sorted(set(columns) - found.get(table, set()))
         if missing:
             raise UpstreamError(
-                f"not an upstream Pulp analytics database (shared/UPSTREAM.md): table {table} "
+                f"not an upstream Pulp analytics database (docs/upstream.md): table {table} "
                 + ("is missing" if table not in found else f"lacks {', '.join(missing)}")
             )
 
@@ -272,7 +272,9 @@ class FileTables:
         try:
             self._index(tables)
         except (KeyError, TypeError, ValueError) as error:
-            raise UpstreamError(f"{path}: a row is not as UPSTREAM.md describes: {error}") from None
+            raise UpstreamError(
+                f"{path}: a row is not as docs/upstream.md describes: {error}"
+            ) from None
 
     def _index(self, tables: dict[str, list[Row]]) -> None:
         self.days = sorted(date.fromisoformat(row["date"]) for row in tables[DAILY_SUMMARY])

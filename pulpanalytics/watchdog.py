@@ -1,5 +1,5 @@
 """The watchdog: summarize looks at each day it summarizes for signs that reports stopped, and
-anyone can ask whether the nightly summary ran (DESIGN.md §9).
+anyone can ask whether the nightly summary ran (README "Open data, badges and the watchdog").
 
 - reports_drop: the day's systems are below ALERT_DROP_RATIO x the median of the systems of the
   7 latest summaries before it (whatever their dates; no alert before 7 exist).

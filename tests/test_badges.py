@@ -1,5 +1,5 @@
 """Badges: GET /badges/<component>.svg and GET /api/v1/badges/<component>.json, "N installations"
-on the latest day, small counts as "fewer than K" (DESIGN.md §9)."""
+on the latest day, small counts as "fewer than K" (README "Open data, badges and the watchdog")."""
 
 import datetime as dt
 import xml.etree.ElementTree as ET

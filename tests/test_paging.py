@@ -1,5 +1,5 @@
 """GET /api/v1/summaries/ answers at most 366 summaries, oldest first; "next" and a Link header
-lead to the next page (DESIGN.md §9)."""
+lead to the next page (README "Open data, badges and the watchdog")."""
 
 import datetime as dt
 import json

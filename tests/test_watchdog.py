@@ -1,5 +1,5 @@
-"""The watchdog (DESIGN.md §9): reports_drop and version_drop found by summarize in each day it
-summarizes and kept, stale_summary live; in the API, /metrics, the admin and the admins' mail."""
+"""The watchdog (README "Watchdog"): reports_drop and version_drop found by summarize in each
+day it summarizes and kept, stale_summary live; in the API, /metrics, the admin and the mail."""
 
 import datetime as dt
 import json

@@ -1,4 +1,4 @@
-"""The old Pulp analytics site's database (shared/UPSTREAM.md), for tests and the benchmark:
+"""The old Pulp analytics site's database (docs/upstream.md), for tests and the benchmark:
 its DDL, a throw-away PostgreSQL database holding it, and the JSON file of its tables."""
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extras
 
-# Written from UPSTREAM.md's table list (what its one squashed migration makes).
+# Written from docs/upstream.md's table list (what its one squashed migration makes).
 DDL = """
 CREATE TABLE pulpanalytics_dailysummary (date date PRIMARY KEY);
 CREATE TABLE pulpanalytics_agecount (

@@ -14,7 +14,7 @@ BAR_WIDTH = 30
 
 class Command(BaseCommand):
     help = (
-        "Import the history of the old Pulp analytics site (shared/UPSTREAM.md): the summary of "
+        "Import the history of the old Pulp analytics site (docs/upstream.md): the summary of "
         'every upstream day that has none here (marked "source": "upstream"; a day summarized '
         "here is never overwritten), the raw reports of the upstream days neither site has "
         "summarized, and the registry's first_seen of every upstream system (ids hashed as they "
