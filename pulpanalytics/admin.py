@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from pulpanalytics import summarize, watchdog
 from pulpanalytics.forget import forget_systems
+from pulpanalytics.metrics.series import postgresql_label
 from pulpanalytics.models import Alert, Component, DailySummary, Report, System
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 
@@ -49,9 +50,35 @@ class SystemIdSearchMixin:
         return queryset.filter(**{f"{self.hash_field}__startswith": term.lower()}), False
 
 
+class AgeFilter(admin.SimpleListFilter):
+    """A few ranges of age_days, not one choice per distinct age (hundreds of them)."""
+
+    title = "age"
+    parameter_name = "age"
+    RANGES = {
+        "0": ("new (0 days)", 0, 0),
+        "1-6": ("1 to 6 days", 1, 6),
+        "7-29": ("7 to 29 days", 7, 29),
+        "30-89": ("30 to 89 days", 30, 89),
+        "90-364": ("90 to 364 days", 90, 364),
+        "365-": ("a year or more", 365, None),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [(key, label) for key, (label, _, _) in self.RANGES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in self.RANGES:
+            return queryset
+        _, low, high = self.RANGES[self.value()]
+        queryset = queryset.filter(age_days__gte=low)
+        return queryset if high is None else queryset.filter(age_days__lte=high)
+
+
 @admin.register(System)
 class SystemAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
-    list_display = ["short_hash", "first_seen", "last_seen"]
+    list_display = ["short_hash", "first_seen", "last_seen", "reports"]
+    readonly_fields = ["system_hash", "first_seen", "last_seen", "reports"]
     list_filter = ["first_seen", "last_seen"]
     date_hierarchy = "first_seen"
     search_fields = ["system_hash"]
@@ -62,6 +89,11 @@ class SystemAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
     @admin.display(description="system (hash)", ordering="system_hash")
     def short_hash(self, obj: System) -> str:
         return obj.system_hash[:16]
+
+    @admin.display(description="reports")
+    def reports(self, obj: System) -> str:
+        url = reverse("admin:pulpanalytics_report_changelist") + f"?system__id__exact={obj.pk}"
+        return format_html('<a href="{}">Its reports (raw rows kept)</a>', url)
 
     # A deletion request: the one way staff remove rows. Needs the delete_system permission,
     # which the read-only admin otherwise never uses.
@@ -92,7 +124,7 @@ class ComponentInline(admin.TabularInline):
 @admin.register(Report)
 class ReportAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
     list_display = ["day", "system_short_hash", "age_days", "core_version", "postgresql_version"]
-    list_filter = ["day", "age_days"]
+    list_filter = ["day", AgeFilter]
     date_hierarchy = "day"
     search_fields = ["system__system_hash"]
     search_help_text = "Type a system_id (UUID) as the installation sends it, or a hash prefix."
@@ -113,7 +145,8 @@ class ReportAdmin(SystemIdSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="PostgreSQL")
     def postgresql_version(self, obj: Report) -> str:
-        return str(obj.data.get("postgresql_version", "-"))
+        number = obj.data.get("postgresql_version")
+        return "-" if number is None else postgresql_label(int(number))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("components")
@@ -190,8 +223,11 @@ class DailySummaryAdmin(admin.ModelAdmin):
         lines: list[str] = []
         for day in days:
             try:
-                result = summarize.run(now=timezone.now(), only=day, log=lines.append)
+                now = timezone.now()
+                result = summarize.run(now=now, only=day, log=lines.append)
                 lines.append(result.last_line())
+                if day is None and not result.summarized and not result.locked_out:
+                    lines.append(summarize.nothing_pending_reason(now=now))
             except summarize.SummarizeError as error:
                 lines.append(f"Error: {error}")
         context = {**self.admin_site.each_context(request), "title": title, "lines": lines}

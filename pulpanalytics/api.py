@@ -168,7 +168,10 @@ def chart_detail(request: HttpRequest, chart: str) -> HttpResponse:
     if found is None:
         listing = reverse("chart-list")
         return error(404, f"no chart named {chart[:60]!r}; GET {listing} lists them")
-    answer = chart_data.answer(found, request.GET)
+    try:
+        answer = chart_data.answer(found, request.GET)
+    except chart_data.UnknownComponent as unknown:
+        return error(404, str(unknown))
     response = cached_response(
         request,
         answer.body,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.html import escape
 
-from pulpanalytics import pages
+from pulpanalytics import chart_data
 from pulpanalytics.models import DailySummary
 from pulpanalytics.plausible import is_plugin_label
 from pulpanalytics.public import is_other, min_count
@@ -68,7 +68,7 @@ def installations(count: int) -> str:
 
 def badge_of(name: str) -> Badge | None:
     """The component's badge, or None when no public summary names it."""
-    if not is_plugin_label(name) or not pages.known_component(name):
+    if not is_plugin_label(name) or not chart_data.known_component(name):
         return None
     smallest = min_count()
     text = DailySummary.objects.order_by("-date").values_list("json", flat=True).first()

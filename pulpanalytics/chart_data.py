@@ -159,7 +159,7 @@ def build_chart(
     if not isinstance(chart, OverTimeChart):
         return chart.build(window.latest, params)
     dates, found = window_points(chart, params=params, window=window)
-    return resample(chart.series.join(dates, found), granularity)
+    return resample(chart.series.join(dates, found, params), granularity)
 
 
 def window_points(
@@ -200,6 +200,33 @@ def component_names(window: WindowSummaries) -> list[str]:
     adoption = metrics.charts()[ADOPTION_CHART]
     data = chart_data(adoption, params={}, granularity="day", window=window)
     return [dataset["label"] for dataset in data["datasets"] if dataset["label"] != OTHER]
+
+
+class UnknownComponent(LookupError):
+    """A component (plugin) no summary counted: the API answers 404, as its page does."""
+
+
+def known_component(name: str, *, state: SummariesState | None = None) -> bool:
+    """Whether any summary ever counted a component of this name."""
+    everything = WindowSummaries(Window(None, None, "all"), state=state or summaries_state())
+    return name in component_names(everything)
+
+
+def latest_day(window: WindowSummaries) -> date | None:
+    """The latest summarized day of the window, or None: the day a chart of the latest day
+    shows."""
+    return window.queryset().reverse().values_list("date", flat=True).first()
+
+
+def download_name(chart: Chart, params: Mapping[str, str], output: str) -> str:
+    """The file name of a download: the chart, then its parameters not at their default
+    (component-versions-core.csv, component-versions-core-percent.csv)."""
+    parts = [chart.name]
+    for name in chart.parameters:
+        value = params.get(name, "")
+        if value and value != chart.choices.get(name, ("",))[0]:
+            parts.append(re.sub(r"[^A-Za-z0-9_.]+", "_", value)[:60])
+    return "-".join(parts) + f".{output}"
 
 
 def label_heading(chart: Chart, granularity: str) -> str:
@@ -263,11 +290,13 @@ def encode(chart: Chart, data: ChartData, *, output: str, granularity: str) -> t
 
 def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
     """The chart's data for an API query string, as JSON or CSV. Raises QueryError for
-    parameters it cannot use."""
+    parameters it cannot use, UnknownComponent for a component no summary counted."""
     output = parse_format(query)
     granularity = parse_granularity(query)
     params = chart_params(chart, query)
     state = summaries_state()
+    if "component" in params and not known_component(params["component"], state=state):
+        raise UnknownComponent(f"no component {params['component'][:60]!r} in any summary")
     window = WindowSummaries(
         parse_window(query, bounds=state.bounds, default=API_DEFAULT_RANGE), state=state
     )
@@ -286,6 +315,6 @@ def answer(chart: Chart, query: Mapping[str, str]) -> Answer:
         body=body,
         content_type=content_type,
         last_modified=window.last_computed,
-        filename=f"{chart.name}.{output}",
+        filename=download_name(chart, params, output),
         etag=etag,
     )

@@ -157,6 +157,11 @@ def chart_parameters(chart: Chart) -> list[dict]:
 
 
 def chart_path(chart: Chart) -> dict:
+    missing = (
+        {"404": error("No summary ever counted the component (plugin); as its page answers.")}
+        if "component" in chart.parameters
+        else {}
+    )
     return {
         "get": {
             "operationId": f"chart-{chart.name}",
@@ -175,6 +180,7 @@ def chart_path(chart: Chart) -> dict:
                 },
                 "304": _NOT_MODIFIED,
                 "400": error("A parameter the chart cannot use; the message says which."),
+                **missing,
             },
         }
     }
@@ -246,6 +252,12 @@ def schemas() -> dict:
                             "data": {"type": "array", "items": {"type": ["number", "null"]}},
                         },
                     },
+                },
+                "partial": {
+                    "type": "object",
+                    "description": "Per week or month: the periods (labels) with fewer days "
+                    "than they span (the range cuts the first and last), and how many they have.",
+                    "additionalProperties": {"type": "integer"},
                 },
             },
         },

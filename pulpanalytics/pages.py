@@ -21,7 +21,9 @@ from pulpanalytics.chart_data import (
     cached,
     chart_data,
     component_names,
+    download_name,
     label_heading,
+    latest_day,
     summaries_state,
     table_rows,
 )
@@ -33,7 +35,7 @@ from pulpanalytics.chart_query import (
     parse_granularity,
     parse_window,
 )
-from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
+from pulpanalytics.metrics.base import Chart, ChartData, LatestChart, OverTimeChart
 from pulpanalytics.models import DailySummary
 from pulpanalytics.resample import GRANULARITIES
 
@@ -132,10 +134,34 @@ class ChartBlock:
     heading: str
     api_params: dict[str, str]
     percent: bool
+    day: date | None = None  # the day a chart of the latest day shows
 
     @property
     def over_time(self) -> bool:
         return isinstance(self.chart, OverTimeChart)
+
+    @property
+    def title(self) -> str:
+        """The chart's title; a chart of the latest day names its day."""
+        if isinstance(self.chart, LatestChart) and self.day:
+            return self.chart.title.replace("the latest day", self.day.isoformat())
+        return self.chart.title
+
+    @property
+    def parts(self) -> bool:
+        """Whether its series (or bars, or slices) are parts of one whole, so that the smaller
+        ones add up to one "other" (a share of systems running a plugin is no such part: a
+        system runs several plugins)."""
+        pie = self.chart.kind in ("pie", "doughnut")
+        return self.chart.stacked or pie or (self.chart.kind == "bar" and not self.percent)
+
+    @property
+    def csv_name(self) -> str:
+        return download_name(self.chart, self.params, "csv")
+
+    @property
+    def json_name(self) -> str:
+        return download_name(self.chart, self.params, "json")
 
     @property
     def dom_id(self) -> str:
@@ -164,9 +190,12 @@ class ChartBlock:
         return {
             "canvas": self.dom_id,
             "url": self.json_url,
+            "title": self.title,
             "kind": self.chart.kind,
             "stacked": self.chart.stacked,
             "percent": self.percent,
+            "parts": self.parts,
+            "cumulative": self.chart.cumulative,
             "x_title": self.heading,
             "y_title": self.y_title,
         }
@@ -271,6 +300,7 @@ class Selection:
             heading=label_heading(chart, self.granularity),
             api_params=api_params,
             percent=chart.percent or params.get("mode") == "percent",
+            day=None if isinstance(chart, OverTimeChart) else latest_day(self.summaries),
         )
 
 
@@ -292,12 +322,6 @@ def parse_mode(query: Mapping[str, str]) -> str:
     return mode
 
 
-def known_component(name: str) -> bool:
-    """Whether any summary ever counted a component of this name."""
-    everything = WindowSummaries(Window(None, None, "all"))
-    return name in component_names(everything)
-
-
 def plugin_url(name: str) -> str | None:
     """The page of a plugin, or None for a name no URL can hold (names come from reports: one
     with a newline, say, is counted, but gets no page)."""
@@ -314,6 +338,15 @@ def plugin_rows(selection: Selection, adoption: ChartData) -> list[dict]:
     return [
         {"name": name, "url": plugin_url(name), "share": shares.get(name)}
         for name in component_names(selection.summaries)
+    ]
+
+
+def plugin_list_blocks(selection: Selection, *, mode: str) -> list[ChartBlock]:
+    """The charts of the plugin list; `mode` (count or percent) applies to adoption over time."""
+    latest, over_time = PLUGIN_LIST_CHARTS
+    return [
+        selection.block(latest),
+        selection.block(over_time, {"mode": mode} if mode != "count" else {}),
     ]
 
 

@@ -89,6 +89,21 @@ def pending_days(*, until: date) -> list[date]:
     return [day for day in days if day not in done]
 
 
+def nothing_pending_reason(*, now: datetime) -> str:
+    """Why a run has no day to summarize: what a person who asked for one needs to hear."""
+    until = first_unfinished_day(now)
+    first = Report.objects.aggregate(first=Min("day"))["first"]
+    if first is None:
+        return "No day to summarize: no raw report is stored (none received yet, or all pruned)."
+    latest = DailySummary.objects.aggregate(latest=Max("date"))["latest"]
+    done = f"the latest is {latest}" if latest else "none yet"
+    return (
+        f"No day to summarize: every ended day with reports is summarized ({done}); {until} "
+        f"(UTC) is summarized once it has ended and SUMMARIZE_GRACE_MINUTES="
+        f"{settings.SUMMARIZE_GRACE_MINUTES} have passed."
+    )
+
+
 def compute_summary(day: date) -> dict:
     """The Summary of `day` as a dict in JSON form: every metric of METRICS, in order."""
     context = Day(date=day, persistent_min_age=settings.PERSISTENT_MIN_AGE_DAYS)

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from pulpanalytics import limits, pages
+from pulpanalytics.chart_data import known_component
 from pulpanalytics.chart_query import QueryError
 from pulpanalytics.headlines import headlines
 from pulpanalytics.ingest import ingest
@@ -144,8 +145,9 @@ def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
 @cached_page
 @answers_bad_query
 def plugin_list(request: HttpRequest) -> HttpResponse:
-    selection = pages.select(request.GET)
-    blocks = [selection.block(name) for name in pages.PLUGIN_LIST_CHARTS]
+    mode = pages.parse_mode(request.GET)
+    selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})
+    blocks = pages.plugin_list_blocks(selection, mode=mode)
     context = {
         "selection": selection,
         "blocks": blocks,
@@ -159,7 +161,7 @@ def plugin_list(request: HttpRequest) -> HttpResponse:
 @cached_page
 @answers_bad_query
 def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
-    if not pages.known_component(name):
+    if not known_component(name):
         raise Http404(f"no plugin {name} in any summary")
     mode = pages.parse_mode(request.GET)
     selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})

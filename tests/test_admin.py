@@ -42,7 +42,7 @@ def test_admin_search_finds_the_reports_of_a_typed_id(staff_client, two_systems)
     days = sorted(r.day for r in response.context["cl"].result_list)
     assert days == [dt.date(2026, 3, 1), dt.date(2026, 3, 2)]
     page = response.content.decode()
-    assert "3.46.0" in page and "150004" in page
+    assert "3.46.0" in page and "15.4" in page and "150004" not in page
 
 
 def test_admin_search_for_an_unknown_id_finds_nothing(staff_client, two_systems):
@@ -127,3 +127,36 @@ def test_resummarize_selected_days_recomputes_them(staff_client, two_systems, se
     assert "Summarized 2026-03-02: 1 systems, 0 persistent" in response.content.decode()
     assert json.loads(DailySummary.objects.get(date="2026-03-02").json)["persistent_systems"] == 0
     assert json.loads(DailySummary.objects.get(date="2026-03-01").json)["systems"] == 2
+
+
+def test_summarize_now_with_nothing_to_do_says_why(staff_client, two_systems, settings):
+    settings.SUMMARIZE_GRACE_MINUTES = 30
+    with time_machine.travel(dt.datetime(2026, 3, 3, 1, tzinfo=dt.UTC), tick=False):
+        staff_client.post("/admin/pulpanalytics/dailysummary/summarize-now/")
+        text = staff_client.post("/admin/pulpanalytics/dailysummary/summarize-now/")
+    assert "Summarized 0 days" in text.content.decode()
+    assert (
+        "No day to summarize: every ended day with reports is summarized (the latest is "
+        "2026-03-02); 2026-03-03 (UTC) is summarized once it has ended and "
+        "SUMMARIZE_GRACE_MINUTES=30 have passed."
+    ) in text.content.decode()
+
+
+def test_a_system_links_to_its_reports(staff_client, two_systems):
+    system = Report.objects.filter(day=dt.date(2026, 3, 2)).get().system
+    page = staff_client.get(f"/admin/pulpanalytics/system/{system.pk}/change/").content.decode()
+    link = f"/admin/pulpanalytics/report/?system__id__exact={system.pk}"
+    assert f'<a href="{link}">' in page
+    reports = staff_client.get(link)
+    assert sorted(r.day for r in reports.context["cl"].result_list) == [
+        dt.date(2026, 3, 1),
+        dt.date(2026, 3, 2),
+    ]
+
+
+def test_the_report_age_filter_offers_a_few_ranges_not_every_age(staff_client, two_systems):
+    response = staff_client.get("/admin/pulpanalytics/report/")
+    page = response.content.decode()
+    assert "new (0 days)" in page and "a year or more" in page
+    newer = staff_client.get("/admin/pulpanalytics/report/", {"age": "1-6"})
+    assert [r.age_days for r in newer.context["cl"].result_list] == [1]

@@ -12,6 +12,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_data")]
 ALL_SYSTEMS = [2] * 10 + [3] * 20 + [4] * 14 + [5]
 NEW_SYSTEMS = [2] + [0] * 9 + [1] + [0] * 19 + [1] + [0] * 13 + [1]
 PERSISTENT = [0] + [2] * 10 + [3] * 20 + [4] * 14
+AGE_LABELS = [
+    "0 days",
+    "1 day",
+    "2\u20133 days",
+    "4\u20137 days",
+    "8\u201315 days",
+    "16\u201331 days",
+    "32\u201363 days",
+]
 
 
 def test_systems_chart_has_one_point_per_summarized_day_by_default(client):
@@ -72,7 +81,7 @@ def test_component_versions_as_csv_per_week_with_a_header_row(client):
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="component-versions.csv"'
+    assert response["Content-Disposition"] == 'attachment; filename="component-versions-core.csv"'
     # A moves from 3.44 to 3.45 on 2026-02-05, so its week has 3.44 on 3 days of 7.
     assert response.content.decode().splitlines() == [
         '"Week (Monday)","3.46","3.45","3.44"',
@@ -106,9 +115,10 @@ def test_component_versions_in_percent_of_the_systems_running_the_component(clie
             "plugins",
             {},
             {
-                "labels": ["ansible", "container", "core", "file", "rpm"],
+                # By share, largest first; names carry no order.
+                "labels": ["core", "file", "ansible", "container", "rpm"],
                 "datasets": [
-                    {"label": "% of persistent systems", "data": [25.0, 25.0, 100.0, 50.0, 25.0]}
+                    {"label": "% of persistent systems", "data": [100.0, 50.0, 25.0, 25.0, 25.0]}
                 ],
             },
         ),
@@ -140,8 +150,8 @@ def test_component_versions_in_percent_of_the_systems_running_the_component(clie
             "age-latest",
             {},
             {
-                "labels": ["0\u201329 days", "30\u201359 days"],
-                "datasets": [{"label": "Systems", "data": [2, 3]}],
+                "labels": AGE_LABELS,
+                "datasets": [{"label": "Systems", "data": [1, 0, 0, 0, 1, 0, 3]}],
             },
         ),
     ],
@@ -187,8 +197,9 @@ def test_chart_data_carries_cache_validators_and_answers_304(client):
 
 
 def test_chart_data_is_built_once_and_then_served_from_the_cache(client, django_assert_num_queries):
-    # Cold: the bounds and version of the summaries, the days of the range, their stored points.
-    with django_assert_num_queries(3):
+    # Cold: the bounds and version of the summaries, the days of the range, their stored points,
+    # and the days and points of plugin adoption (whether any summary counted the component).
+    with django_assert_num_queries(5):
         first = client.get("/api/v1/charts/component-versions/", {"component": "core"})
     # Warm: only the bounds and the version; neither points nor summaries are read again.
     with django_assert_num_queries(1):

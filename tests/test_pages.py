@@ -97,8 +97,8 @@ def test_overview_tables_hold_the_numbers_without_javascript(client):
     assert row("2026-03-01", "5", "1", "4") in page
     assert row("2026-01-16", "2", "2", "0") in page
     assert page.count('<tr><th scope="row">2026-') == 45  # 90 days, but only 45 summarized
-    assert row("core", "100%") in page
-    assert row("file", "50%") in page
+    assert row("core", "100.0%") in page
+    assert row("file", "50.0%") in page
     assert (
         'href="/api/v1/charts/systems/?start=2026-01-16&amp;end=2026-03-01&amp;format=csv"' in page
     )
@@ -117,7 +117,7 @@ def test_the_range_and_granularity_links_keep_each_other_in_the_query_string(cli
         "/api/v1/charts/systems/?start=2026-01-31&end=2026-03-01&granularity=week"
     )
     assert systems["x_title"] == "Week (Monday)"
-    assert row("2026-02-23", "4.14", "0.14", "4") in page
+    assert row("2026-02-23", "4.1", "0.1", "4") in page
 
 
 def test_a_custom_range_keeps_its_dates_and_the_granularity(client):
@@ -127,7 +127,7 @@ def test_a_custom_range_keeps_its_dates_and_the_granularity(client):
     assert '<input type="date" name="start" value="2026-02-01">' in page
     assert '<input type="hidden" name="granularity" value="month">' in page
     assert '<a href="?start=2026-02-01&amp;end=2026-02-10">Day</a>' in page
-    assert row("2026-02", "3", "0", "3") in page
+    assert row("2026-02 (partial: 10 days)", "3", "0", "3") in page
 
 
 def test_the_plugin_list_holds_every_plugin_of_the_data_with_its_share(client):
@@ -141,7 +141,7 @@ def test_the_plugin_list_holds_every_plugin_of_the_data_with_its_share(client):
         "rpm",
     ]
     assert '<a href="/plugins/core/">core</a>' in page
-    assert "100% of persistent systems on the latest day" in page
+    assert "100.0% of persistent systems on the latest day" in page
 
 
 def test_the_plugin_list_of_a_range_holds_only_the_plugins_reported_in_it(client):
@@ -155,7 +155,7 @@ def test_a_plugin_page_shows_versions_over_time_and_the_latest_xyz_versions(clie
     assert "<h1>core</h1>" in page
     assert row("3.46.1", "1") in page
     assert row("3.45.2", "2") in page
-    assert row("3.45.2", "100%") in page  # on this version or newer
+    assert row("3.45.2", "100.0%") in page  # on this version or newer
     assert row("2026-03-01", "2", "2", "0") in page  # 3.46, 3.45, 3.44 over time
     assert '<a href="?range=90d&amp;mode=percent">Percentages</a>' in page
 
@@ -168,7 +168,7 @@ def test_a_plugin_page_in_percent_mode_draws_and_tabulates_percentages(client):
         "/api/v1/charts/component-versions/?start=2026-01-31&end=2026-03-01&component=core"
         "&mode=percent"
     )
-    assert row("2026-03-01", "50%", "50%", "0%") in response.content.decode()
+    assert row("2026-03-01", "50.0%", "50.0%", "0.0%") in response.content.decode()
 
 
 def test_a_plugin_nobody_reported_is_a_404_page(client):
@@ -284,9 +284,45 @@ def test_a_metric_added_later_gets_a_page_a_menu_entry_and_an_api_path(client, m
         ("/?start=0001-01-01&end=9999-12-31&granularity=week", 200),
         ("/?start=2026-01-01&start=2026-02-01", 200),
         ("/api/v1/charts/systems/?range=30d&range=all", 200),
-        ("/api/v1/charts/component-xyz/?component=" + "x" * 5000, 200),
+        ("/api/v1/charts/component-xyz/?component=" + "x" * 5000, 404),
         ("/plugins/core/?mode=" + "%FF" * 100, 400),
     ],
 )
 def test_odd_input_is_answered_without_a_server_error(client, url, status):
     assert client.get(url).status_code == status
+
+
+def test_charts_of_the_latest_day_name_their_day_in_their_title(client):
+    page = client.get("/plugins/core/").content.decode()
+    assert '<h2 id="chart-component-xyz-title">Versions on 2026-03-01</h2>' in page
+    assert "On this version or newer on 2026-03-01</h2>" in page
+    assert "Versions over time</h2>" in page
+
+
+def test_the_plugin_list_shows_adoption_over_time_in_counts_or_percentages(client):
+    counts = specs(client.get("/plugins/"))[1]
+    assert (counts["percent"], counts["y_title"]) == (False, "Systems")
+    response = client.get("/plugins/", {"mode": "percent"})
+    shares = specs(response)[1]
+    assert shares["percent"] is True
+    assert shares["url"].endswith("&mode=percent")
+    assert '<a href="?range=90d&amp;mode=percent" aria-current="true">Percentages</a>' in (
+        response.content.decode()
+    )
+
+
+def test_downloads_are_named_after_the_chart_and_its_plugin(client):
+    page = client.get("/plugins/core/", {"mode": "percent"}).content.decode()
+    assert 'download="component-versions-core-percent.csv"' in page
+    assert 'download="component-xyz-core.json"' in page
+    csv = client.get("/api/v1/charts/component-xyz/", {"component": "core", "format": "csv"})
+    assert csv["Content-Disposition"] == 'attachment; filename="component-xyz-core.csv"'
+
+
+def test_an_unknown_component_is_a_404_with_a_message_in_the_api_as_on_its_page(client):
+    answer = client.get("/api/v1/charts/component-versions/", {"component": "nosuch"})
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "no component 'nosuch' in any summary"}
+    page = client.get("/plugins/nosuch/")
+    assert page.status_code == 404
+    assert "A plugin has a page once an installation has reported it" in page.content.decode()

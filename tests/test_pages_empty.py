@@ -50,7 +50,6 @@ def test_no_plugin_has_a_page_before_the_first_summary(client):
                 ],
             },
         ),
-        ("component-versions", {"component": "core"}, {"labels": [], "datasets": []}),
         (
             "postgresql-latest",
             {},
@@ -119,5 +118,5 @@ def test_a_plugin_whose_name_no_url_can_hold_is_listed_without_a_link(client):
     response = client.get("/plugins/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert '<li><a href="/plugins/core/">core</a> <span class="share">50%' in page
-    assert '<li>a\nb <span class="share">50%' in page
+    assert '<li><a href="/plugins/core/">core</a> <span class="share">50.0%' in page
+    assert '<li>a\nb <span class="share">50.0%' in page

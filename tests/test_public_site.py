@@ -151,7 +151,11 @@ def test_every_chart_of_the_registry_shows_no_small_count_outside_other_in_json_
 ):
     smallest = []
     for name, params in chart_queries():
-        data = client.get(f"/api/v1/charts/{name}/", params).json()
+        response = client.get(f"/api/v1/charts/{name}/", params)
+        if response.status_code == 404:  # its component is folded into "other": no data at all
+            assert "component" in params, name
+            continue
+        data = response.json()
         as_csv = client.get(f"/api/v1/charts/{name}/", {**params, "format": "csv"})
         rows = list(csv.reader(io.StringIO(as_csv.content.decode())))
         assert len(rows) == len(data["labels"]) + 1, name
@@ -187,8 +191,8 @@ def test_charts_with_a_minimum_of_five_show_the_other_buckets(client, settings):
     assert client.get("/api/v1/charts/plugins/").json()["datasets"][0]["data"] == [225.0]
     users = client.get("/api/v1/charts/rbac-users/").json()
     assert users["datasets"] == [{"label": "other", "data": [0] + [1] * 10 + [2] * 34}]
-    versions = client.get("/api/v1/charts/component-versions/", {"component": "core"}).json()
-    assert versions["datasets"] == []
+    versions = client.get("/api/v1/charts/component-versions/", {"component": "core"})
+    assert versions.status_code == 404
     assert client.get("/plugins/core/").status_code == 404
     systems = client.get("/api/v1/charts/systems/").json()["datasets"]
     assert systems[1]["data"][-1] == 1  # new systems: a total, shown as stored
@@ -318,7 +322,15 @@ def test_data_cached_under_one_minimum_is_never_served_under_another(client, set
 
     plain = answers()
     assert plain[:2] == (
-        ["0\u201329 days", "30\u201359 days"],
+        [
+            "0 days",
+            "1 day",
+            "2\u20133 days",
+            "4\u20137 days",
+            "8\u201315 days",
+            "16\u201331 days",
+            "32\u201363 days",
+        ],
         [
             {"days": 0, "count": 1},
             {"days": 14, "count": 1},

@@ -30,6 +30,7 @@ def test_period_of_a_day_is_the_monday_of_its_week_or_its_month(day, granularity
 def test_resample_per_week_averages_the_days_of_each_week_and_ignores_missing_values():
     assert resample(DAILY, "week") == {
         "labels": ["2026-02-23", "2026-03-02"],
+        "partial": {"2026-02-23": 3, "2026-03-02": 2},
         "datasets": [
             {"label": "All systems", "data": [4.0, 7.0]},
             {"label": "Hosts (average)", "data": [1.5, None]},
@@ -44,6 +45,7 @@ def test_resample_per_month_rounds_the_average_to_two_decimals():
     }
     assert resample(data, "month") == {
         "labels": ["2026-01", "2026-02"],
+        "partial": {"2026-01": 4, "2026-02": 1},
         "datasets": [{"label": "Systems", "data": [2.25, 3.0]}],
     }
 
@@ -57,3 +59,12 @@ def test_resample_per_day_and_of_no_days_changes_nothing():
 def test_resample_refuses_an_unknown_granularity():
     with pytest.raises(ValueError, match="unknown granularity 'year'"):
         resample(DAILY, "year")
+
+
+def test_a_day_without_a_value_is_no_day_of_the_average_and_whole_periods_are_not_partial():
+    # A percent of nothing (None) on 2026-03-03: the week is the mean of its other six days.
+    days = [f"2026-03-{day:02}" for day in range(2, 9)]
+    data = {"labels": days, "datasets": [{"label": "3.45", "data": [50, None, 50, 50, 50, 50, 50]}]}
+    week = resample(data, "week")
+    assert week["datasets"][0]["data"] == [50.0]
+    assert "partial" not in week

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar, TypedDict
+from typing import ClassVar, NotRequired, TypedDict
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
@@ -29,6 +29,9 @@ class ChartData(TypedDict):
 
     labels: list[str]
     datasets: list[Dataset]
+    # Over-time data per week or month: the periods (labels) with fewer days than they span,
+    # and how many days each has (the window cuts the first and last, or days are missing).
+    partial: NotRequired[dict[str, int]]
 
 
 Summaries = Sequence[dict]
@@ -65,24 +68,33 @@ class Series:
     (pulpanalytics/points.py), so years of a chart cost a read of small points, not of whole
     summaries. `order` lists the datasets given every label found in the points (a chart with
     fixed datasets ignores its argument); a day whose point lacks a label gets `missing`;
-    `label` dresses a point's label as the dataset's label.
+    `label` dresses a point's label as the dataset's label. `empty_is_no_value(params)` says
+    whether an empty point means the day has no value at all (a percent of nothing: every
+    dataset gets None, and an average per week leaves the day out) rather than 0 of everything.
     """
 
     point: Callable[[dict, Mapping[str, str]], Point]
     order: Callable[[set[str]], list[str]]
     missing: float | None = 0
     label: Callable[[str], str] = str
+    empty_is_no_value: Callable[[Mapping[str, str]], bool] = lambda params: False
 
-    def join(self, dates: Sequence[str], points: Sequence[Point]) -> ChartData:
+    def join(
+        self, dates: Sequence[str], points: Sequence[Point], params: Mapping[str, str]
+    ) -> ChartData:
         """Chart.js data: the dates as labels, one dataset per label `order` gives."""
         found = {label for point in points for label in point}
+        no_value = self.empty_is_no_value(params)
+
+        def value(point: Point, label: str) -> float | int | None:
+            if no_value and not point:
+                return None
+            return point.get(label, self.missing)
+
         return {
             "labels": list(dates),
             "datasets": [
-                {
-                    "label": self.label(label),
-                    "data": [point.get(label, self.missing) for point in points],
-                }
+                {"label": self.label(label), "data": [value(point, label) for point in points]}
                 for label in self.order(found)
             ],
         }
@@ -101,6 +113,7 @@ class Series:
         return self.join(
             [summary["date"] for summary in summaries],
             [self.point_of(summary, params) for summary in summaries],
+            params,
         )
 
 
@@ -129,6 +142,7 @@ class Chart:
     kind: str  # Chart.js type: line, bar, pie, doughnut
     stacked: bool = False
     percent: bool = False  # values are percentages
+    cumulative: bool = False  # each value adds up those before it ("this version or newer")
     parameters: Mapping[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

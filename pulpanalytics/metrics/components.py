@@ -80,7 +80,7 @@ class Components(Metric):
         return [
             LatestChart(
                 name="plugins",
-                title="Plugin adoption",
+                title="Plugin adoption on the latest day",
                 description="Share of persistent systems running each plugin on the latest day.",
                 kind="bar",
                 percent=True,
@@ -90,10 +90,13 @@ class Components(Metric):
             OverTimeChart(
                 name="plugins-over-time",
                 title="Plugin adoption over time",
-                description="Share of persistent systems running each plugin, per day.",
+                description="Persistent systems running each plugin, per day: how many, or "
+                "their share of all persistent systems.",
                 kind="line",
-                percent=True,
-                series=stacked(self.adoption, names_other_last),
+                parameters={"mode": "count (default) or percent"},
+                choices={"mode": MODES},
+                examples={"mode": "count"},
+                series=stacked(self.adoption, names_other_last, percent_mode=True),
             ),
             OverTimeChart(
                 name="component-versions",
@@ -106,7 +109,7 @@ class Components(Metric):
                 choices={"mode": MODES},
                 examples={**example, "mode": "count"},
                 parameter_sets=each_component,
-                series=stacked(self.versions, newest_first),
+                series=stacked(self.versions, newest_first, percent_mode=True),
             ),
             LatestChart(
                 name="component-xyz",
@@ -121,11 +124,12 @@ class Components(Metric):
             ),
             LatestChart(
                 name="component-newer",
-                title="On this version or newer",
+                title="On this version or newer on the latest day",
                 description="Share of persistent systems running the component that run this "
                 "X.Y.Z version or a newer one, on the latest day.",
                 kind="bar",
                 percent=True,
+                cumulative=True,
                 parameters=component,
                 required=("component",),
                 examples=example,
@@ -137,7 +141,11 @@ class Components(Metric):
 
     @staticmethod
     def adoption_chart(summary: dict | None, params: Mapping[str, str]) -> ChartData:
-        components = summary["components"] if summary else []
+        # Plugins by share, largest first ("other" last): their names carry no order.
+        components = sorted(
+            summary["components"] if summary else [],
+            key=lambda c: (is_other(c), -c["systems"], c["name"]),
+        )
         whole = summary["persistent_systems"] if summary else 0
         return {
             "labels": [c["name"] for c in components],
@@ -151,7 +159,11 @@ class Components(Metric):
 
     @staticmethod
     def adoption(summary: dict, params: Mapping[str, str]) -> dict[str, float | None]:
+        if params.get("mode") != "percent":
+            return {c["name"]: c["systems"] for c in summary["components"]}
         whole = summary["persistent_systems"]
+        if not whole:
+            return {}  # a percent of nothing: no value that day
         return {c["name"]: percent(c["systems"], whole) for c in summary["components"]}
 
     @staticmethod
@@ -160,6 +172,8 @@ class Components(Metric):
         if component is None:
             return {}
         if params.get("mode") == "percent":
+            if not component["systems"]:
+                return {}  # a percent of nothing: no value that day
             return {
                 e["version"]: percent(e["count"], component["systems"]) for e in component["xy"]
             }

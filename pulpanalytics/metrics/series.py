@@ -82,9 +82,16 @@ def lines(*values: tuple[str, Callable[[dict], float | int | None]]) -> Series:
 def stacked(
     counts: Callable[[dict, Mapping[str, str]], dict[str, float]],
     order: Callable[[Iterable[str]], list[str]],
+    *,
+    percent_mode: bool = False,
 ) -> Series:
     """One dataset per key `counts(summary, params)` gives on any day (0 where absent), keys in
-    `order`."""
+    `order`. With `percent_mode`, a day without any key under mode=percent has no value (a
+    percent of nothing), not 0 of everything."""
+    if percent_mode:
+        return Series(
+            point=counts, order=order, empty_is_no_value=lambda p: p.get("mode") == "percent"
+        )
     return Series(point=counts, order=order)
 
 

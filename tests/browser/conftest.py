@@ -1,6 +1,7 @@
 """Browser tests: Debian's headless Chromium (never a downloaded browser) through Playwright,
 against pytest-django's live server with a strict Content-Security-Policy."""
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,12 +13,12 @@ from playwright.sync_api import Browser, Page
 
 from bench.server import CHROMIUM, CHROMIUM_ARGS
 
-DESKTOP = {"width": 1200, "height": 900}
+DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 # What each chart Chart.js drew: labels, non-null values and whether the canvas has pixels.
 DRAWN_CHARTS = """() => Object.fromEntries(
-  Array.from(document.querySelectorAll("canvas")).map(c => {
+  Array.from(document.querySelectorAll(".canvas-box canvas")).map(c => {
   const chart = window.Chart && Chart.getChart(c);
   const pixels = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
   return [c.id, {
@@ -47,6 +48,66 @@ def site_server(django_db_setup: None) -> Iterator[str]:
     server = LiveServer("localhost")
     yield server.url
     server.stop()
+
+
+# The demo fleet of the browser tests: `manage.py simulate_fleet` with fewer days and systems than
+# its defaults (a few seconds, once per session), still more versions, plugins and PostgreSQL
+# versions than a chart shows at once.
+DEMO_FLEET = {"days": 100, "systems": 500, "seed": 1, "end": dt.date(2026, 6, 30)}
+
+
+@pytest.fixture(scope="session")
+def demo_fleet_rows(django_db_setup: None, django_db_blocker) -> dict[str, list[dict]]:
+    """The demo fleet, simulated through ingest and summarized once per session: its summaries
+    and chart points (all that pages and the API read), kept here; the database is left empty."""
+    from django.core.cache import caches
+
+    from pulpanalytics import fleet, summarize
+    from pulpanalytics.models import ChartPoint, Component, DailySummary, Report, System
+
+    with django_db_blocker.unblock():
+        _refuse_a_database_that_is_not_for_tests()
+        assert fleet.database_is_empty()
+        fleet.simulate(**DEMO_FLEET)
+        day_after = DEMO_FLEET["end"] + dt.timedelta(days=1)
+        summarize.run(now=dt.datetime.combine(day_after, dt.time(12), tzinfo=dt.UTC))
+        rows = {
+            "summaries": list(DailySummary.objects.values()),
+            "points": list(ChartPoint.objects.values()),
+        }
+        for model in (ChartPoint, Component, Report, System, DailySummary):
+            model.objects.all().delete()
+        caches["default"].clear()
+    return rows
+
+
+def _refuse_a_database_that_is_not_for_tests() -> None:
+    connection = connections["default"]
+    name = connection.settings_dict["NAME"]
+    assert (
+        connection.is_in_memory_db() if connection.vendor == "sqlite" else name.startswith("test_")
+    ), f"refusing to write to {name}: not a test database"
+
+
+@pytest.fixture(scope="module")
+def demo_fleet(demo_fleet_rows: dict[str, list[dict]], django_db_blocker) -> Iterator[None]:
+    """The demo fleet's summaries and points, committed for a module of read-only tests (so
+    the live server's thread sees them), removed after it."""
+    from django.core.cache import caches
+
+    from pulpanalytics.models import ChartPoint, DailySummary
+
+    with django_db_blocker.unblock():
+        _refuse_a_database_that_is_not_for_tests()
+        DailySummary.objects.bulk_create(
+            DailySummary(**row) for row in demo_fleet_rows["summaries"]
+        )
+        ChartPoint.objects.bulk_create(ChartPoint(**row) for row in demo_fleet_rows["points"])
+        caches["charts"].clear()
+        yield
+        ChartPoint.objects.all().delete()
+        DailySummary.objects.all().delete()
+        caches["charts"].clear()
 
 
 @pytest.fixture(scope="session")

@@ -28,15 +28,24 @@ def test_age_counts_every_system_by_days_since_first_seen(report_on):
     }
 
 
-def test_age_charts_bucket_the_latest_day_by_month_and_the_series_by_powers_of_two():
+def test_age_charts_bucket_the_latest_day_and_the_series_alike_by_powers_of_two():
     summaries = [
         {"date": "2026-03-01", "age": [{"days": 0, "count": 4}, {"days": 3, "count": 2}]},
         {"date": "2026-03-02", "age": [{"days": 1, "count": 4}, {"days": 65, "count": 1}]},
     ]
     latest, series = Age().charts()
     assert latest.build(summaries[-1], {}) == {
-        "labels": ["0\u201329 days", "30\u201359 days", "60\u201389 days"],
-        "datasets": [{"label": "Systems", "data": [4, 0, 1]}],
+        # Empty buckets between the youngest and the oldest are kept: a gap shows as a gap.
+        "labels": [
+            "1 day",
+            "2\u20133 days",
+            "4\u20137 days",
+            "8\u201315 days",
+            "16\u201331 days",
+            "32\u201363 days",
+            "64\u2013127 days",
+        ],
+        "datasets": [{"label": "Systems", "data": [4, 0, 0, 0, 0, 0, 1]}],
     }
     assert series.series.build(summaries, {}) == {
         "labels": ["2026-03-01", "2026-03-02"],

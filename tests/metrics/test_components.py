@@ -151,3 +151,44 @@ def test_component_charts_of_an_unknown_component_or_no_days_are_empty():
         "labels": [],
         "datasets": [{"label": "% of persistent systems", "data": []}],
     }
+
+
+def test_plugin_adoption_bars_go_by_share_largest_first_other_last():
+    summary = {
+        "persistent_systems": 10,
+        "components": [
+            {"name": "ansible", "systems": 2},
+            {"name": "core", "systems": 10},
+            {"name": "other", "systems": 9, "other": True},
+            {"name": "rpm", "systems": 5},
+        ],
+    }
+    assert charts()["plugins"].build(summary, {})["labels"] == ["core", "rpm", "ansible", "other"]
+
+
+def test_plugin_adoption_over_time_in_counts_and_percentages():
+    chart = charts()["plugins-over-time"]
+    assert chart.series.build(SUMMARIES, {})["datasets"] == [
+        {"label": "core", "data": [4, 5]},
+        {"label": "rpm", "data": [0, 2]},
+    ]
+    assert chart.series.build(SUMMARIES, {"mode": "percent"})["datasets"] == [
+        {"label": "core", "data": [100.0, 100.0]},
+        {"label": "rpm", "data": [0, 40.0]},
+    ]
+
+
+def test_a_day_without_the_component_is_no_day_in_percentages_but_zero_in_counts():
+    # A percent of nothing is no value (a week's average leaves the day out), not 0 %.
+    chart = charts()["component-versions"]
+    without = {"date": "2026-03-03", "persistent_systems": 3, "components": []}
+    days = [*SUMMARIES, without]
+    assert chart.series.build(days, {"component": "rpm", "mode": "percent"})["datasets"] == [
+        {"label": "3.26", "data": [None, 100.0, None]},
+    ]
+    assert chart.series.build(days, {"component": "rpm"})["datasets"] == [
+        {"label": "3.26", "data": [0, 2, 0]},
+    ]
+    nobody = {"date": "2026-03-04", "persistent_systems": 0, "components": []}
+    adoption = charts()["plugins-over-time"].series.build([nobody], {"mode": "percent"})
+    assert adoption == {"labels": ["2026-03-04"], "datasets": []}
