@@ -218,8 +218,16 @@ def test_the_fleet_of_seed_1_looks_like_the_pulp_world(sent, keep_raw_rows):
     assert sum(domains.values()) == 77
 
     # Workers and content apps: a few per installation, on one or a few hosts.
-    assert last["online_workers"] == {"processes_avg": 5.6076, "hosts_avg": 1.6835}
-    assert last["online_content_apps"] == {"processes_avg": 2.3165, "hosts_avg": 1.2532}
+    assert last["online_workers"] == {
+        "processes_avg": 5.6076,
+        "hosts_avg": 1.6835,
+        "processes_p50": 4,
+        "processes_p90": 15,
+        "hosts_p50": 1,
+        "hosts_p90": 4,
+    }
+    apps = last["online_content_apps"]
+    assert (apps["processes_avg"], apps["hosts_avg"]) == (2.3165, 1.2532)
 
 
 def test_installations_on_pulpcore_3_25_or_later_send_a_uuid7_of_their_creation(sent):
