@@ -12,6 +12,9 @@ urlpatterns = [
     path("api/v1/summaries/<str:day>/", api.summary_detail, name="summary-detail"),
     path("api/v1/charts/", api.chart_list, name="chart-list"),
     path("api/v1/charts/<str:chart>/", api.chart_detail, name="chart-detail"),
+    path("api/v1/components/<str:name>/releases/", api.component_releases, name="releases"),
+    path("api/v1/components/<str:name>/floor/", api.component_floor, name="floor"),
+    path("api/v1/impact/", api.impact, name="impact"),
     path("api/v1/openapi.json", api.openapi_document, name="openapi"),
     path("admin/", admin.site.urls),
     # Unauthenticated probes for the platform (see openshift/deployment.yaml); /metrics checks its

@@ -37,7 +37,7 @@ def test_the_document_describes_the_summaries_every_chart_and_itself(document):
         "/api/v1/charts/rbac-custom-roles/",
         "/api/v1/openapi.json",
     } <= paths
-    assert len(paths) == 4 + 22
+    assert len(paths) == 4 + 22 + 3
     summary = document["components"]["schemas"]["Summary"]
     assert summary["required"][:4] == ["date", "systems", "new_systems", "persistent_systems"]
     versions = document["paths"]["/api/v1/charts/component-versions/"]["get"]["parameters"]
