@@ -147,13 +147,16 @@
     if (!canvas) {
       return Promise.resolve();
     }
-    return fetch(spec.url, { headers: { Accept: "application/json" } })
-      .then(function (response) {
+    // A chart made on the page (release adoption) brings its data in the spec.
+    const loaded = spec.data
+      ? Promise.resolve(spec.data)
+      : fetch(spec.url, { headers: { Accept: "application/json" } }).then(function (response) {
         if (!response.ok) {
           throw new Error("HTTP " + response.status);
         }
         return response.json();
-      })
+      });
+    return loaded
       .then(function (data) {
         if (spec.kind === "bar") {
           // Horizontal bars: give each label a row of its own.
