@@ -8,6 +8,7 @@ own, so a metric added later shows up without a change here, in views.py or in u
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
@@ -34,7 +35,7 @@ from pulpanalytics.chart_query import (
 from pulpanalytics.metrics.base import Chart, ChartData, OverTimeChart
 from pulpanalytics.metrics.upgrades import ARROW
 from pulpanalytics.public import OTHER
-from pulpanalytics.resample import GRANULARITIES
+from pulpanalytics.resample import GRANULARITIES, period_of
 
 OVERVIEW_CHARTS = ("systems", "plugins")
 # The decision pages (views.compatibility, views.upgrades) show these.
@@ -136,6 +137,8 @@ class ChartBlock:
     heading: str
     api_params: dict[str, str]
     percent: bool
+    # Vertical lines on an over-time chart: {"label": an x label, "text": what happened}.
+    markers: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def over_time(self) -> bool:
@@ -173,6 +176,7 @@ class ChartBlock:
             "percent": self.percent,
             "x_title": self.heading,
             "y_title": self.y_title,
+            "markers": self.markers,
         }
 
     @property
@@ -250,6 +254,27 @@ class Selection:
             params.pop(name, None)
         return params
 
+    @cached_property
+    def markers(self) -> list[dict[str, str]]:
+        """The first_seen of each core X.Y in the selected days, as x labels of this granularity
+        (a release already there on the first summarized day is no event)."""
+        if self.state.latest is None:
+            return []
+        found = cached(
+            ["core-releases", self.state.version],
+            lambda: [
+                (r.version, r.first_seen)
+                for r in decisions.releases("core", self.state)
+                if not r.at_start
+            ],
+        )
+        start, end = self.window.start or date.min, self.window.end or date.max
+        return [
+            {"label": period_of(day.isoformat(), self.granularity), "text": f"core {version}"}
+            for version, day in reversed(found)
+            if start <= day <= end
+        ]
+
     def block(self, name: str, params: Mapping[str, str] | None = None) -> ChartBlock:
         chart = metrics.charts()[name]
         params = dict(params or {})
@@ -264,6 +289,7 @@ class Selection:
             heading=label_heading(chart, self.granularity),
             api_params=api_params,
             percent=chart.percent or params.get("mode") == "percent",
+            markers=self.markers if isinstance(chart, OverTimeChart) else [],
         )
 
 
@@ -329,6 +355,11 @@ class InlineBlock(ChartBlock):
     page's chart list, and its downloads are those of the decision API behind it."""
 
     download: str = ""  # the API path of the numbers
+
+    @property
+    def over_time(self) -> bool:
+        # A day per row, like an over-time chart: its long table starts closed.
+        return True
 
     @property
     def json_url(self) -> str:

@@ -73,8 +73,8 @@ def test_the_compatibility_page_has_a_table_per_plugin_and_postgresql(client):
 def test_the_upgrades_page_counts_version_changes_from_and_to(client):
     page = text(client.get("/upgrades/"))
     assert (
-        "In the selected days, 2 core version changes were reported: 50.0 % of the 4 "
-        "persistent systems of the latest day" in page
+        "In the selected days, 2 core version changes were reported: 50.0 for every 100 of the "
+        "4 persistent systems of the latest day" in page
     )
     assert "From To Systems 3.44.1 3.45.0 2" in page
 

@@ -126,6 +126,29 @@
         },
       },
     };
+    const markers = (spec.markers || []).filter(function (m) { return data.labels.indexOf(m.label) >= 0; });
+    if (!pie && markers.length) {
+      // chartjs-plugin-annotation: a dashed vertical line at each marked label (a new core X.Y).
+      options.plugins.annotation = { annotations: markers.map(function (marker, index) {
+        return {
+          type: "line",
+          scaleID: "x",
+          value: marker.label,
+          borderColor: "#4a4a4a",
+          borderWidth: 1,
+          borderDash: [4, 4],
+          label: {
+            display: true,
+            content: marker.text,
+            position: index % 2 ? "end" : "start",
+            backgroundColor: "rgba(255, 255, 255, 0.85)",
+            color: "#1b1b1b",
+            font: { size: 10 },
+            padding: 2,
+          },
+        };
+      }) };
+    }
     if (!pie) {
       const labelAxis = axis(spec.x_title, { stacked: spec.stacked, ticks: { autoSkip: true, maxRotation: 60 } });
       const values = axis(spec.y_title, valueAxis);
