@@ -53,8 +53,10 @@ class Compatibility(Metric):
         rows = (
             day.persistent_components.exclude(name="core")
             .annotate(
+                # The report's core row: of the same day (so the day's index serves both sides).
                 core=FilteredRelation(
-                    "report__components", condition=Q(report__components__name="core")
+                    "report__components",
+                    condition=Q(report__components__name="core", report__components__day=day.date),
                 )
             )
             .filter(core__version__isnull=False)
@@ -95,7 +97,9 @@ class Compatibility(Metric):
         )
         rows = (
             day.persistent_reports.annotate(
-                core=FilteredRelation("components", condition=Q(components__name="core"))
+                core=FilteredRelation(
+                    "components", condition=Q(components__name="core", components__day=day.date)
+                )
             )
             .filter(core__version__isnull=False)
             .annotate(postgresql=version)

@@ -14,10 +14,11 @@ from pulpanalytics.public import OTHER, is_other
 
 # One query for the day. `previous` pairs each persistent report of the day with its system's
 # latest earlier report (a correlated subquery on the (system, day) unique index: one index probe
-# per report, not a query per system); the component rows of both are joined on the name (the
-# (report, name) unique index). Raw SQL: the ORM cannot join a table to itself on an annotation.
+# per report, not a query per system); the component rows of both are joined on the name.
+# MATERIALIZED: inlined, PostgreSQL ran the subquery once per component row, not per report.
+# Raw SQL: the ORM cannot join a table to itself on an annotation.
 UPGRADES_SQL = """
-WITH previous AS (
+WITH previous AS MATERIALIZED (
     SELECT r.id AS report_id,
         (SELECT p.id FROM {report} p WHERE p.system_id = r.system_id AND p.day < %s
          ORDER BY p.day DESC LIMIT 1) AS previous_id
@@ -26,8 +27,9 @@ WITH previous AS (
 )
 SELECT now.name, before.version, now.version, COUNT(*)
 FROM previous
-JOIN {component} now ON now.report_id = previous.report_id
+JOIN {component} now ON now.report_id = previous.report_id AND now.day = %s
 JOIN {component} before ON before.report_id = previous.previous_id AND before.name = now.name
+    AND before.day < %s
 WHERE before.version <> now.version
 GROUP BY now.name, before.version, now.version
 """
@@ -53,7 +55,7 @@ class Upgrades(Metric):
             component=connection.ops.quote_name(Component._meta.db_table),
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [day.date, day.date, day.persistent_min_age])
+            cursor.execute(sql, [day.date, day.date, day.persistent_min_age, day.date, day.date])
             rows = cursor.fetchall()
         kept = plugin_names(day)
         entries, rare = [], 0
