@@ -50,24 +50,33 @@ class ProcessesAndHostsAverages(Metric):
             key: None if value is None else round(value, DECIMALS)
             for key, value in averages.items()
         }
-        for part in parts:
-            counts = self.distribution(day, part)
+        for part, counts in self.distributions(day, parts).items():
             for percentile in PERCENTILES:
                 numbers[f"{part}_p{percentile}"] = nearest_rank(counts, percentile)
         return {self.field: numbers}
 
-    def distribution(self, day: Day, part: str) -> list[tuple[int, int]]:
-        """(value, systems) of one part, ascending: one GROUP BY over a few distinct values."""
+    def distributions(self, day: Day, parts: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
+        """(value, systems) of each part, ascending: one GROUP BY over the (few hundred)
+        distinct combinations of the parts' values; a value above PLAUSIBLE_MAX_COUNT or not
+        sent is left out of its part."""
         rows = (
             day.persistent_reports.annotate(
-                number=Cast(KT(f"data__{self.field}__{part}"), BigIntegerField())
+                **{
+                    part: Cast(KT(f"data__{self.field}__{part}"), BigIntegerField())
+                    for part in parts
+                }
             )
-            .filter(number__isnull=False, number__lte=max_count())
-            .values("number")
+            .values(*parts)
             .annotate(count=Count("id"))
-            .order_by("number")
+            .order_by()
         )
-        return [(row["number"], row["count"]) for row in rows]
+        counts: dict[str, dict[int, int]] = {part: {} for part in parts}
+        for row in rows:
+            for part in parts:
+                value = row[part]
+                if value is not None and value <= max_count():
+                    counts[part][value] = counts[part].get(value, 0) + row["count"]
+        return {part: sorted(found.items()) for part, found in counts.items()}
 
     def charts(self) -> list[Chart]:
         return [
