@@ -160,8 +160,9 @@ def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
     selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})
     blocks = pages.plugin_blocks(selection, name=name, mode=mode)
     answers = pages.plugin_decisions(name, request.GET, selection.state)
-    context = {"selection": selection, "blocks": [*blocks, answers.adoption], "name": name}
-    context.update(mode=mode, decisions=answers, versions=blocks[0], adoption=answers.adoption)
+    # `blocks`: every chart charts.js draws; `charts`: those of the registry, drawn first.
+    context = {"selection": selection, "blocks": [*blocks, answers.adoption], "charts": blocks}
+    context.update(name=name, mode=mode, decisions=answers)
     return render(request, "pulpanalytics/plugin_detail.html", context)
 
 
