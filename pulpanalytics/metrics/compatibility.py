@@ -1,7 +1,7 @@
 """Which plugin versions and PostgreSQL versions run with which core?"""
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from django.db.models import BigIntegerField, Count, F, FilteredRelation, Q, Value
 from django.db.models.fields.json import KT
@@ -21,7 +21,12 @@ def newest_first_other_last(versions: Iterable[str]) -> list[str]:
     return known + ([OTHER] if OTHER in found else [])
 
 
-def matrix(entries: list[dict], row: str, column: str, row_order, column_order) -> ChartData:
+Order = Callable[[set[str]], list[str]]
+
+
+def matrix(
+    entries: list[dict], row: str, column: str, row_order: Order, column_order: Order
+) -> ChartData:
     """Chart.js data of counted entries as a table: a label per `row` value, a dataset per
     `column` value (0 where no system runs the pair)."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
