@@ -253,7 +253,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Front-end dependencies come from the npm registry (package.json, installed by `npm ci`), never
 # from the repository or a CDN; collectstatic picks them up from node_modules.
-STATICFILES_DIRS = [("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    # Marks on over-time charts (the first day of each core X.Y).
+    (
+        "vendor/chartjs-plugin-annotation",
+        BASE_DIR / "node_modules" / "chartjs-plugin-annotation" / "dist",
+    ),
+]
 # With DEBUG on (make run), serve static files straight from the apps, no collectstatic needed.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG

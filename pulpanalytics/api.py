@@ -13,8 +13,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
-from pulpanalytics import chart_data, metrics, openapi
-from pulpanalytics.chart_query import QueryError, Window, parse_dates, parse_day
+from pulpanalytics import chart_data, decisions, metrics, openapi
+from pulpanalytics.chart_query import QueryError, Window, parse_dates, parse_day, parse_format
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import min_count, public_summary
 
@@ -182,6 +182,92 @@ def chart_detail(request: HttpRequest, chart: str) -> HttpResponse:
     if answer.content_type.startswith("text/csv"):
         response["Content-Disposition"] = f'attachment; filename="{answer.filename}"'
     return response
+
+
+def decision_response(
+    request: HttpRequest,
+    parts: list,
+    compute: Callable[[chart_data.SummariesState], dict],
+    csv_rows: Callable[[dict], tuple[list[dict], list[str]]],
+) -> HttpResponse:
+    """A decision answer (decisions.py) as JSON or CSV, cached per version of the summaries like
+    the charts; 404 when compute() finds no such component or day."""
+    output = parse_format(request.GET)
+    state = chart_data.summaries_state()
+
+    def build() -> tuple[int, str, str]:
+        try:
+            document = compute(state)
+        except decisions.NotFound as missing:
+            return 404, json.dumps({"error": str(missing)}), "application/json"
+        if output == "csv":
+            return 200, chart_data.records_csv(*csv_rows(document)), "text/csv; charset=utf-8"
+        return 200, json.dumps(document, separators=(",", ":")), "application/json"
+
+    status, body, content_type = chart_data.cached([*parts, output, state.version], build)
+    if status != 200:
+        return HttpResponse(body, status=status, content_type=content_type)
+    response = cached_response(
+        request, body, last_modified=state.computed, content_type=content_type
+    )
+    if output == "csv":
+        response["Content-Disposition"] = f'attachment; filename="{parts[0]}.csv"'
+    return response
+
+
+@require_GET
+@answers_bad_query
+def component_releases(request: HttpRequest, name: str) -> HttpResponse:
+    """GET /api/v1/components/<name>/releases/ -> each X.Y, its first_seen and days to 50/90 %."""
+    decisions.check_names(request.GET, ("format",))
+
+    def compute(state: chart_data.SummariesState) -> dict:
+        decisions.check_component(name, state)
+        found = decisions.releases(name, state)
+        return {"component": name, "releases": [release.as_dict() for release in found]}
+
+    def rows(document: dict) -> tuple[list[dict], list[str]]:
+        columns = ["version", "first_seen", "at_start", "days_to_50", "days_to_90"]
+        return document["releases"], columns
+
+    return decision_response(request, ["releases", name], compute, rows)
+
+
+@require_GET
+@answers_bad_query
+def component_floor(request: HttpRequest, name: str) -> HttpResponse:
+    """GET /api/v1/components/<name>/floor/?date= -> the support levels of a day."""
+    decisions.check_names(request.GET, ("date", "format"))
+    day = decisions.parse_date(request.GET)
+
+    def compute(state: chart_data.SummariesState) -> dict:
+        decisions.check_component(name, state)
+        return decisions.floor(name, day, state)
+
+    def rows(document: dict) -> tuple[list[dict], list[str]]:
+        shared = {key: document[key] for key in ("component", "date", "systems")}
+        levels = [{**shared, **level} for level in document["levels"]]
+        return levels, ["component", "date", "systems", "share", "version"]
+
+    return decision_response(request, ["floor", name, day], compute, rows)
+
+
+@require_GET
+@answers_bad_query
+def impact(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/impact/?component=&minimum=[&date=] or ?postgresql=: who a minimum leaves."""
+    query = decisions.parse_impact(request.GET)
+
+    def compute(state: chart_data.SummariesState) -> dict:
+        if query.postgresql:
+            return decisions.postgresql_impact(query.postgresql, query.day, state)
+        decisions.check_component(query.component, state)
+        return decisions.component_impact(query.component, query.minimum, query.day, state)
+
+    def rows(document: dict) -> tuple[list[dict], list[str]]:
+        return [document], list(document)
+
+    return decision_response(request, ["impact", query], compute, rows)
 
 
 @require_GET

@@ -269,6 +269,16 @@ def as_csv(data: ChartData, *, first_column: str) -> str:
     return out.getvalue()
 
 
+def records_csv(records: list[dict], columns: list[str]) -> str:
+    """A header row of `columns`, then one row per record (as_csv's quoting and defusing)."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_cell(record[column]) for column in columns])
+    return out.getvalue()
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the chart API sends: the body and what the response needs to describe it."""

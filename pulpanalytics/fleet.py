@@ -83,6 +83,10 @@ POLICIES = (
     ("patch", 0.15, (14, 45)),
     ("frozen", 0.25, None),
 )
+# Some upgrades go wrong: the installation goes back to what it ran a few days later and stays
+# there until its next upgrade (so the upgrades page shows downgrades, as real fleets have).
+# Drawn from an RNG of their own: the rest of the fleet is the same with or without them.
+ROLLBACK_SHARE, ROLLBACK_AFTER_DAYS = 0.04, (1, 5)
 # Some new installations start from an older release (a pinned installer, an old how-to).
 OLD_INSTALL_SHARE, OLD_INSTALL_DAYS = 0.25, (14, 150)
 
@@ -199,6 +203,7 @@ class Install:
     content_apps: list[int]
     rbac: dict[str, int]
     second: int  # the second of the UTC day its daily report goes out
+    rollback: tuple[int, dict[str, str]] | None = None  # (day, the versions it goes back to)
 
     def telemetry(self, *, workers_down: int) -> bytes:
         report = Telemetry(system_id=self.system_id)
@@ -270,6 +275,7 @@ class Fleet:
         self.days, self.end = days, end
         self.start = end - timedelta(days=days - 1)
         self.rng = random.Random(seed)
+        self.rollbacks = random.Random(f"rollbacks-{seed}")
         self.releases = {line.name: Releases(line, self.rng, until=days) for line in LINES}
         installs = [self._plan() for _ in range(systems)]
         # Stable sort: installs of the same first day keep their planned order.
@@ -402,6 +408,8 @@ class Fleet:
     def _live(self, install: Install, day: int) -> None:
         """What changed since the installation's last report: upgrades, plugins, scale, users."""
         rng = self.rng
+        if install.rollback and day >= install.rollback[0]:
+            install.versions, install.rollback = install.rollback[1], None
         if install.upgrade_every and day >= install.next_upgrade:
             install.next_upgrade = day + rng.randint(*install.upgrade_every)
             if install.policy == "patch":
@@ -410,8 +418,12 @@ class Fleet:
                     for name, version in install.versions.items()
                 }
             else:
+                before = dict(install.versions)
                 install.snapshot = day
                 install.versions = self._versions(list(install.versions)[1:], day)
+                if before != install.versions and self.rollbacks.random() < ROLLBACK_SHARE:
+                    back = day + self.rollbacks.randint(*ROLLBACK_AFTER_DAYS)
+                    install.rollback = (back, before)
         if rng.random() < ADD_PLUGIN_CHANCE:
             missing = [line for line in PLUGINS if line.name not in install.versions]
             if missing:

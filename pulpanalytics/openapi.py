@@ -186,6 +186,149 @@ def chart_path(chart: Chart) -> dict:
     }
 
 
+_FORMAT = _query(
+    "format",
+    "json, or csv: the same numbers as rows with a header row.",
+    {"type": "string", "enum": list(FORMATS), "default": "json"},
+)
+_DATE = _query(
+    "date",
+    "The day (YYYY-MM-DD); default: the latest summarized day.",
+    {"type": "string", "format": "date"},
+)
+_NAME = {
+    "name": "name",
+    "in": "path",
+    "required": True,
+    "description": "A component (plugin) name, e.g. core.",
+    "schema": {"type": "string"},
+    "example": "core",
+}
+
+
+def _decision_path(
+    operation: str, summary: str, description: str, parameters: list, schema: str
+) -> dict:
+    return {
+        "get": {
+            "operationId": operation,
+            "summary": summary,
+            "description": description,
+            "tags": ["decisions"],
+            "parameters": [*parameters, _FORMAT],
+            "responses": {
+                "200": {
+                    "description": "The answer (JSON, or CSV with format=csv).",
+                    "headers": _CACHED,
+                    "content": {
+                        JSON: {"schema": ref(schema)},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "304": _NOT_MODIFIED,
+                "400": error("A parameter that cannot be used; the message says which."),
+                "404": error("No such component in any summary, or no summary of that day."),
+            },
+        }
+    }
+
+
+def decision_paths() -> dict:
+    """The answers of pulpanalytics/decisions.py (DESIGN.md §7)."""
+    path = lambda name: unquote(reverse(name, args=["{name}"]))  # noqa: E731
+    return {
+        path("releases"): _decision_path(
+            "releases",
+            "Each X.Y release of a component and how fast it spread",
+            "first_seen: the first summarized day that counts the X.Y; at_start: that is the "
+            "first day that counts the component at all (the release may be older); "
+            "days_to_50/90: days from first_seen to the first day on which that share of the "
+            "component's persistent systems run the X.Y or a newer one (null: not yet).",
+            [_NAME],
+            "Releases",
+        ),
+        path("floor"): _decision_path(
+            "floor",
+            "Support levels of a component on a day",
+            "For 50, 75, 90 and 95 %: the newest X.Y.Z that at least that share of the "
+            "component's persistent systems run (it or a newer one); null when small counts "
+            "folded into 'other' keep every version below the share.",
+            [_NAME, _DATE],
+            "Floor",
+        ),
+        reverse("impact"): _decision_path(
+            "impact",
+            "Whom a new minimum version would leave behind",
+            "component and minimum: persistent systems running the component at an older full "
+            "version; or postgresql (a major such as 14 or 9.6): persistent systems with a known "
+            "PostgreSQL whose major is older. share = below / systems, 3 decimals.",
+            [
+                _query("component", "A component name.", {"type": "string"}, "core"),
+                _query("minimum", "A version, e.g. 3.45.0.", {"type": "string"}, "3.45.0"),
+                _query("postgresql", "A PostgreSQL major instead, e.g. 14.", {"type": "string"}),
+                _DATE,
+            ],
+            "Impact",
+        ),
+    }
+
+
+def _object(properties: dict) -> dict:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+_INT = {"type": "integer", "minimum": 0}
+_TEXT = {"type": "string"}
+_DAY = {"type": "string", "format": "date"}
+
+
+def decision_schemas() -> dict:
+    return {
+        "Releases": _object(
+            {
+                "component": _TEXT,
+                "releases": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "version": _TEXT,
+                            "first_seen": _DAY,
+                            "at_start": {"type": "boolean"},
+                            "days_to_50": {"type": ["integer", "null"]},
+                            "days_to_90": {"type": ["integer", "null"]},
+                        }
+                    ),
+                },
+            }
+        ),
+        "Floor": _object(
+            {
+                "component": _TEXT,
+                "date": _DAY,
+                "systems": _INT,
+                "levels": {
+                    "type": "array",
+                    "items": _object({"share": _INT, "version": {"type": ["string", "null"]}}),
+                },
+            }
+        ),
+        "Impact": {
+            "type": "object",
+            "required": ["date", "systems", "below", "share"],
+            "properties": {
+                "date": _DAY,
+                "component": _TEXT,
+                "minimum": _TEXT,
+                "postgresql": _TEXT,
+                "systems": _INT,
+                "below": _INT,
+                "unknown": _INT,
+                "share": {"type": ["number", "null"]},
+            },
+        },
+    }
+
+
 def schemas() -> dict:
     return {
         "Error": {
@@ -267,6 +410,7 @@ def schemas() -> dict:
             "properties": {"charts": {"type": "array", "items": {"type": "object"}}},
         },
         "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
+        **decision_schemas(),
     }
 
 
@@ -365,6 +509,7 @@ def document() -> dict:
                 },
             }
         },
+        **decision_paths(),
         reverse("openapi"): {
             "get": {
                 "operationId": "openapi",

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Max, Min
 from django.urls import NoReverseMatch, reverse
 
-from pulpanalytics import metrics
+from pulpanalytics import decisions, metrics
 from pulpanalytics.chart_data import (
     SummariesState,
     WindowSummaries,
@@ -36,10 +36,15 @@ from pulpanalytics.chart_query import (
     parse_window,
 )
 from pulpanalytics.metrics.base import Chart, ChartData, LatestChart, OverTimeChart
+from pulpanalytics.metrics.upgrades import ARROW
 from pulpanalytics.models import DailySummary
-from pulpanalytics.resample import GRANULARITIES
+from pulpanalytics.public import OTHER
+from pulpanalytics.resample import GRANULARITIES, period_of
 
 OVERVIEW_CHARTS = ("systems", "plugins")
+# The decision pages (views.compatibility, views.upgrades) show these.
+COMPATIBILITY_CHARTS = ("compatibility", "postgresql-core")
+UPGRADES_CHARTS = ("upgrades", "upgrade-paths")
 PLUGIN_LIST_CHARTS = ("plugins", "plugins-over-time")
 PLUGIN_CHARTS = ("component-versions", "component-xyz", "component-newer")
 MODES = {"count": "Systems", "percent": "Percentages"}
@@ -99,6 +104,7 @@ CHART_PAGES = (
 def chart_pages() -> list[Page]:
     """The chart pages, then a page for each metric none of whose charts has a place."""
     placed = set(OVERVIEW_CHARTS) | set(PLUGIN_LIST_CHARTS) | set(PLUGIN_CHARTS)
+    placed |= set(COMPATIBILITY_CHARTS) | set(UPGRADES_CHARTS)
     for page in CHART_PAGES:
         placed.update(page.chart_names())
     extra = []
@@ -119,6 +125,8 @@ def navigation() -> list[tuple[str, str]]:
         ("Overview", reverse("root")),
         ("Plugins", reverse("plugin-list")),
         *((page.title, page.url) for page in chart_pages()),
+        ("Compatibility", reverse("compatibility")),
+        ("Upgrades", reverse("upgrades")),
         ("Open data", reverse("data-index")),
         ("About", reverse("about")),
     ]
@@ -135,6 +143,8 @@ class ChartBlock:
     api_params: dict[str, str]
     percent: bool
     day: date | None = None  # the day a chart of the latest day shows
+    # Vertical lines on an over-time chart: {"label": an x label, "text": what happened}.
+    markers: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def over_time(self) -> bool:
@@ -198,6 +208,7 @@ class ChartBlock:
             "cumulative": self.chart.cumulative,
             "x_title": self.heading,
             "y_title": self.y_title,
+            "markers": self.markers,
         }
 
     @property
@@ -286,6 +297,27 @@ class Selection:
             params.pop(name, None)
         return params
 
+    @cached_property
+    def markers(self) -> list[dict[str, str]]:
+        """The first_seen of each core X.Y in the selected days, as x labels of this granularity
+        (a release already there on the first summarized day is no event)."""
+        if self.state.latest is None:
+            return []
+        found = cached(
+            ["core-releases", self.state.version],
+            lambda: [
+                (r.version, r.first_seen)
+                for r in decisions.releases("core", self.state)
+                if not r.at_start
+            ],
+        )
+        start, end = self.window.start or date.min, self.window.end or date.max
+        return [
+            {"label": period_of(day.isoformat(), self.granularity), "text": f"core {version}"}
+            for version, day in reversed(found)
+            if start <= day <= end
+        ]
+
     def block(self, name: str, params: Mapping[str, str] | None = None) -> ChartBlock:
         chart = metrics.charts()[name]
         params = dict(params or {})
@@ -301,6 +333,7 @@ class Selection:
             api_params=api_params,
             percent=chart.percent or params.get("mode") == "percent",
             day=None if isinstance(chart, OverTimeChart) else latest_day(self.summaries),
+            markers=self.markers if isinstance(chart, OverTimeChart) else [],
         )
 
 
@@ -358,3 +391,160 @@ def plugin_blocks(selection: Selection, *, name: str, mode: str) -> list[ChartBl
         selection.block(versions, component | ({"mode": mode} if mode != "count" else {})),
         *(selection.block(chart, component) for chart in latest),
     ]
+
+
+# --- the decision pages (DESIGN.md §7) ---
+
+
+@dataclass
+class InlineBlock(ChartBlock):
+    """A chart made on the page (not in the chart registry): its data goes to charts.js in the
+    page's chart list, and its downloads are those of the decision API behind it."""
+
+    download: str = ""  # the API path of the numbers
+
+    @property
+    def over_time(self) -> bool:
+        # A day per row, like an over-time chart: its long table starts closed.
+        return True
+
+    @property
+    def json_url(self) -> str:
+        return self.download
+
+    @property
+    def csv_url(self) -> str:
+        return self.download + "?" + urlencode({"format": "csv"})
+
+    def spec(self) -> dict:
+        return {**super().spec(), "url": "", "data": self.data}
+
+
+RELEASE_ADOPTION = Chart(
+    name="release-adoption",
+    title="Adoption of each release",
+    description="Share of the persistent systems running the plugin that run this X.Y or a "
+    "newer one, by days since the X.Y was first seen (the newest six X.Y).",
+    kind="line",
+    percent=True,
+    x_label="Days since first seen",
+    y_label="% on this X.Y or newer",
+)
+
+
+def release_adoption(name: str, state: SummariesState) -> InlineBlock:
+    data = cached(
+        ["adoption-curves", name, state.version],
+        lambda: decisions.adoption_curves(name, state),
+    )
+    return InlineBlock(
+        chart=RELEASE_ADOPTION,
+        params={"component": name},
+        data=data,
+        heading=RELEASE_ADOPTION.x_title,
+        api_params={},
+        percent=True,
+        download=reverse("releases", args=[name]),
+    )
+
+
+@dataclass
+class PluginDecisions:
+    """The plugin page's answers: releases, support levels, and the impact of a minimum."""
+
+    adoption: InlineBlock
+    releases: list[dict]
+    floor: dict
+    minimum: str
+    impact: dict | None
+
+
+def plugin_decisions(name: str, query: Mapping[str, str], state: SummariesState) -> PluginDecisions:
+    """Raises QueryError for a minimum that is no version."""
+    minimum = (query.get("minimum") or "").strip()
+    if minimum:
+        decisions.parse_version(minimum, "minimum", decisions.VERSION_RE, "3.45.0")
+    releases = cached(
+        ["releases-page", name, state.version],
+        lambda: [r.as_dict() for r in decisions.releases(name, state)],
+    )
+    floor = decisions.floor(name, None, state) if state.latest else {"levels": [], "systems": 0}
+    impact = (
+        decisions.component_impact(name, minimum, None, state) if minimum and state.latest else None
+    )
+    return PluginDecisions(release_adoption(name, state), releases, floor, minimum, impact)
+
+
+# Shades of a table cell: its count against the table's largest, in SHADES steps (site.css).
+SHADES = 5
+
+
+@dataclass
+class Matrix:
+    """A chart of counts by two versions (rows: its labels, columns: its datasets) as a shaded
+    table; each cell (count, shade 0..SHADES)."""
+
+    title: str
+    row_heading: str
+    columns: list[str]
+    rows: list[tuple[str, list[tuple[int, int]]]]
+    total: int
+    csv_url: str
+
+
+def matrix(title: str, row_heading: str, block: ChartBlock) -> Matrix:
+    data = block.data
+    values = [v or 0 for dataset in data["datasets"] for v in dataset["data"]]
+    largest = max(values, default=0)
+
+    def shade(value: int) -> int:
+        return 0 if not value else max(1, round(SHADES * value / largest))
+
+    rows = [
+        (label, [(d["data"][index] or 0, shade(d["data"][index] or 0)) for d in data["datasets"]])
+        for index, label in enumerate(data["labels"])
+    ]
+    columns = [dataset["label"] for dataset in data["datasets"]]
+    return Matrix(title, row_heading, columns, rows, sum(values), block.csv_url)
+
+
+def compatibility_tables(selection: Selection) -> tuple[Matrix, list[tuple[str, Matrix]]]:
+    """PostgreSQL x core, then each plugin's X.Y x core, on the latest day of the selection."""
+    postgresql = selection.block("postgresql-core")
+    latest = selection.summaries.latest or {}
+    plugins = sorted(
+        {e["component"] for e in latest.get("compatibility", []) if e["component"] != OTHER}
+    )
+    tables = []
+    for name in plugins:
+        block = selection.block("compatibility", {"component": name})
+        tables.append((name, matrix(f"{name} by core version", f"{name} X.Y", block)))
+    return matrix("PostgreSQL by core version", "PostgreSQL", postgresql), tables
+
+
+@dataclass
+class UpgradePaths:
+    component: str
+    rows: list[tuple[str, str, float]]  # (from, to, systems in the selected days)
+    total: float
+
+
+def upgrade_paths(selection: Selection) -> list[UpgradePaths]:
+    """Each component's version changes (from -> to) summed over the selected days, most first."""
+    day_by_day = Selection(state=selection.state, window=selection.window, granularity="day")
+    per_component = chart_data(
+        metrics.charts()["upgrades"], params={}, granularity="day", window=day_by_day.summaries
+    )
+    found = []
+    for dataset in per_component["datasets"]:
+        name = dataset["label"]
+        if name == OTHER or not sum(v or 0 for v in dataset["data"]):
+            continue
+        paths = day_by_day.block("upgrade-paths", {"component": name}).data
+        rows = []
+        for path in paths["datasets"]:
+            before, _, after = path["label"].partition(ARROW)
+            rows.append((before, after, sum(v or 0 for v in path["data"])))
+        rows.sort(key=lambda row: -row[2])
+        found.append(UpgradePaths(name, rows, sum(row[2] for row in rows)))
+    return found

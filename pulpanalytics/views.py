@@ -166,8 +166,38 @@ def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
     mode = pages.parse_mode(request.GET)
     selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})
     blocks = pages.plugin_blocks(selection, name=name, mode=mode)
-    context = {"selection": selection, "blocks": blocks, "name": name, "mode": mode}
+    answers = pages.plugin_decisions(name, request.GET, selection.state)
+    # `blocks`: every chart charts.js draws; `charts`: those of the registry, drawn first.
+    context = {"selection": selection, "blocks": [*blocks, answers.adoption], "charts": blocks}
+    context.update(name=name, mode=mode, decisions=answers)
     return render(request, "pulpanalytics/plugin_detail.html", context)
+
+
+@require_safe
+@cached_page
+@answers_bad_query
+def compatibility(request: HttpRequest) -> HttpResponse:
+    selection = pages.select(request.GET)
+    postgresql, plugins = pages.compatibility_tables(selection)
+    context = {"selection": selection, "postgresql": postgresql, "plugins": plugins}
+    return render(request, "pulpanalytics/compatibility.html", context)
+
+
+@require_safe
+@cached_page
+@answers_bad_query
+def upgrades(request: HttpRequest) -> HttpResponse:
+    selection = pages.select(request.GET)
+    blocks = [selection.block("upgrades")]
+    paths = pages.upgrade_paths(selection)
+    latest = selection.summaries.latest
+    persistent = latest["persistent_systems"] if latest else 0
+    core = next((p.total for p in paths if p.component == "core"), 0)
+    context = {"selection": selection, "blocks": blocks, "paths": paths, "core_changes": core}
+    context.update(
+        persistent=persistent, core_share=100 * core / persistent if persistent else None
+    )
+    return render(request, "pulpanalytics/upgrades.html", context)
 
 
 @require_safe

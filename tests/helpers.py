@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import types
+from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
@@ -225,3 +226,42 @@ def percentile(values: list[float], fraction: float) -> float:
     """The nearest-rank percentile of a non-empty list (0.99 -> p99)."""
     ordered = sorted(values)
     return ordered[max(math.ceil(fraction * len(ordered)), 1) - 1]
+
+
+# --- the OpenShift manifests (openshift/), read by the deployment and monitoring tests ---
+
+OPENSHIFT = ROOT / "openshift"
+
+
+def manifests() -> dict[Path, dict]:
+    """Every YAML file under openshift/, each parsed to its one object."""
+    import yaml
+
+    found = {}
+    for path in sorted(OPENSHIFT.rglob("*.yaml")):
+        documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+        assert len(documents) == 1, f"{path} must hold exactly one object"
+        found[path.relative_to(OPENSHIFT)] = documents[0]
+    return found
+
+
+def the(kind: str) -> dict:
+    (found,) = [obj for obj in manifests().values() if obj["kind"] == kind]
+    return found
+
+
+# --- the demo fleet (manage.py simulate_fleet), run at a fixed moment ---
+
+FLEET_END = dt.date(2026, 1, 31)
+FLEET_NOW = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)
+
+
+def simulate(*args: str, out: StringIO | None = None, now: dt.datetime = FLEET_NOW) -> list[str]:
+    """The output lines of `manage.py simulate_fleet *args` run at `now`."""
+    import time_machine
+    from django.core.management import call_command
+
+    out = out if out is not None else StringIO()
+    with time_machine.travel(now, tick=False):
+        call_command("simulate_fleet", *args, stdout=out)
+    return out.getvalue().splitlines()

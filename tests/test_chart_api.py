@@ -284,6 +284,11 @@ def test_the_chart_list_names_every_chart_with_its_url_and_parameters(client):
         "rbac-domains",
         "rbac-custom-access-policies",
         "rbac-custom-roles",
+        "compatibility",
+        "postgresql-core",
+        "upgrades",
+        "upgrade-paths",
+        "fields",
     ]
     versions = charts[5]
     assert versions["url"] == "/api/v1/charts/component-versions/"

@@ -7,31 +7,23 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 from django.core.management import get_commands, load_command_class
 from django.urls import resolve
 
 from pulpanalytics import monitoring
-from tests.helpers import GOOD_KEY, ROOT, load_config, refused, settings_of
+from tests.helpers import (
+    GOOD_KEY,
+    OPENSHIFT,
+    ROOT,
+    load_config,
+    manifests,
+    refused,
+    settings_of,
+    the,
+)
 
-OPENSHIFT = ROOT / "openshift"
 CONTAINERFILE = ROOT / "Containerfile"
 SECRET_NAMES = {"SECRET_KEY", "APP_KEY", "DATABASE_URL", "DB_PASSWORD", "SYSTEM_ID_KEY"}
-
-
-def manifests() -> dict[Path, dict]:
-    """Every YAML file under openshift/, each parsed to its one object."""
-    found = {}
-    for path in sorted(OPENSHIFT.rglob("*.yaml")):
-        documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
-        assert len(documents) == 1, f"{path} must hold exactly one object"
-        found[path.relative_to(OPENSHIFT)] = documents[0]
-    return found
-
-
-def the(kind: str) -> dict:
-    (found,) = [obj for obj in manifests().values() if obj["kind"] == kind]
-    return found
 
 
 def containers(kind: str) -> list[dict]:

@@ -9,8 +9,7 @@ from collections import Counter, defaultdict
 from io import StringIO
 
 import pytest
-import time_machine
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db.models import F
 
 from pulpanalytics import fleet, ingest
@@ -18,11 +17,11 @@ from pulpanalytics.management.commands.simulate_fleet import Command
 from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
+from tests.helpers import FLEET_END, FLEET_NOW, simulate
 
 pytestmark = pytest.mark.django_db
 
-END = dt.date(2026, 1, 31)
-NOW = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)
+END, NOW = FLEET_END, FLEET_NOW
 SMALL = ["--days", "10", "--systems", "40", "--end", "2026-01-31"]
 SHAPE = ["--days", "30", "--systems", "120", "--end", "2026-01-31"]
 
@@ -30,13 +29,6 @@ SHAPE = ["--days", "30", "--systems", "120", "--end", "2026-01-31"]
 class Terminal(StringIO):
     def isatty(self) -> bool:
         return True
-
-
-def simulate(*args: str, out: StringIO | None = None, now: dt.datetime = NOW) -> list[str]:
-    out = out if out is not None else StringIO()
-    with time_machine.travel(now, tick=False):
-        call_command("simulate_fleet", *args, stdout=out)
-    return out.getvalue().splitlines()
 
 
 @pytest.fixture
@@ -218,8 +210,16 @@ def test_the_fleet_of_seed_1_looks_like_the_pulp_world(sent, keep_raw_rows):
     assert sum(domains.values()) == 77
 
     # Workers and content apps: a few per installation, on one or a few hosts.
-    assert last["online_workers"] == {"processes_avg": 5.6076, "hosts_avg": 1.6835}
-    assert last["online_content_apps"] == {"processes_avg": 2.3165, "hosts_avg": 1.2532}
+    assert last["online_workers"] == {
+        "processes_avg": 5.6076,
+        "hosts_avg": 1.6835,
+        "processes_p50": 4,
+        "processes_p90": 15,
+        "hosts_p50": 1,
+        "hosts_p90": 4,
+    }
+    apps = last["online_content_apps"]
+    assert (apps["processes_avg"], apps["hosts_avg"]) == (2.3165, 1.2532)
 
 
 def test_installations_on_pulpcore_3_25_or_later_send_a_uuid7_of_their_creation(sent):

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError
 
 from pulpanalytics.models import Alert
-from tests.test_fleet import END, simulate
+from tests.helpers import FLEET_END as END
+from tests.helpers import simulate
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import re
 from django.urls import reverse
 
 from pulpanalytics import watchdog
-from tests.test_deployment import OPENSHIFT, manifests, the
+from tests.helpers import OPENSHIFT, manifests, the
 
 
 def test_the_service_monitor_scrapes_metrics_of_the_service_with_the_metrics_token():

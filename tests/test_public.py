@@ -150,6 +150,10 @@ def test_every_counted_message_of_summary_proto_has_the_other_flag():
         "VersionCount",
         "PostgresqlVersionCount",
         "RbacCount",
+        "CompatibilityCount",
+        "PostgresqlCoreCount",
+        "UpgradeCount",
+        "FieldCount",
     ]
     for message in messages:
         other = message.fields_by_name["other"]

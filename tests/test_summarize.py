@@ -37,11 +37,33 @@ def empty_day(day: dt.date) -> dict:
         "age": [],
         "components": [],
         "postgresql_versions": [],
-        "online_workers": {"processes_avg": None, "hosts_avg": None},
-        "online_content_apps": {"processes_avg": None, "hosts_avg": None},
+        "online_workers": {"processes_avg": None, "hosts_avg": None, **percentiles()},
+        "online_content_apps": {"processes_avg": None, "hosts_avg": None, **percentiles()},
         "rbac": [],
+        "compatibility": [],
+        "postgresql_core": [],
+        "upgrades": [],
+        "fields": fields(0, 0, 0, 0),
         "source": "summarize",
     }
+
+
+def percentiles(p50=None, p90=None, hosts_p50=None, hosts_p90=None) -> dict:
+    return {
+        "processes_p50": p50,
+        "processes_p90": p90,
+        "hosts_p50": hosts_p50,
+        "hosts_p90": hosts_p90,
+    }
+
+
+def fields(postgresql: int, rbac: int, workers: int, content_apps: int) -> list[dict]:
+    return [
+        {"field": "postgresql_version", "systems": postgresql},
+        {"field": "rbac_stats", "systems": rbac},
+        {"field": "online_workers", "systems": workers},
+        {"field": "online_content_apps", "systems": content_apps},
+    ]
 
 
 @pytest.fixture
@@ -149,12 +171,26 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
             },
         ],
         "postgresql_versions": [{"version": 150004, "count": 1}, {"version": 0, "count": 1}],
-        "online_workers": {"processes_avg": 3.0, "hosts_avg": 1.5},
-        "online_content_apps": {"processes_avg": 1.5, "hosts_avg": 1.0},
+        "online_workers": {"processes_avg": 3.0, "hosts_avg": 1.5, **percentiles(2, 4, 1, 2)},
+        "online_content_apps": {
+            "processes_avg": 1.5,
+            "hosts_avg": 1.0,
+            **percentiles(1, 2, 1, 1),
+        },
         "rbac": [
             {"measure": "users", "number": 5, "count": 1},
             {"measure": "groups", "number": 0, "count": 1},
         ],
+        "compatibility": [
+            {"component": "file", "version": "1.12", "core": "3.44", "count": 1},
+            {"component": "rpm", "version": "3.26", "core": "3.46", "count": 1},
+        ],
+        "postgresql_core": [
+            {"postgresql": "15", "core": "3.46", "count": 1},
+            {"postgresql": "unknown", "core": "3.44", "count": 1},
+        ],
+        "upgrades": [{"component": "core", "from": "3.45.2", "to": "3.46.0", "count": 1}],
+        "fields": fields(1, 1, 2, 2),
         "source": "summarize",
     }
 
@@ -189,14 +225,29 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
             },
         ],
         "postgresql_versions": [{"version": 150004, "count": 1}, {"version": 90624, "count": 1}],
-        "online_workers": {"processes_avg": 5.0, "hosts_avg": 2.0},
-        "online_content_apps": {"processes_avg": 2.0, "hosts_avg": 1.0},
+        "online_workers": {"processes_avg": 5.0, "hosts_avg": 2.0, **percentiles(4, 6, 2, 2)},
+        "online_content_apps": {
+            "processes_avg": 2.0,
+            "hosts_avg": 1.0,
+            **percentiles(2, 2, 1, 1),
+        },
         "rbac": [
             {"measure": "users", "number": 5, "count": 1},
             {"measure": "users", "number": 12, "count": 1},
             {"measure": "groups", "number": 0, "count": 1},
             {"measure": "domains", "number": 1, "count": 1},
         ],
+        # S1's previous report is day 2 (3 weeks of raw rows kept), S3's is day 1.
+        "compatibility": [
+            {"component": "container", "version": "2.19", "core": "3.45", "count": 1},
+            {"component": "rpm", "version": "3.26", "core": "3.46", "count": 1},
+        ],
+        "postgresql_core": [
+            {"postgresql": "15", "core": "3.46", "count": 1},
+            {"postgresql": "9.6", "core": "3.45", "count": 1},
+        ],
+        "upgrades": [{"component": "rpm", "from": "3.26.1", "to": "3.26.2", "count": 1}],
+        "fields": fields(2, 2, 2, 1),
         "source": "summarize",
     }
     s3 = System.objects.get(

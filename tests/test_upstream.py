@@ -220,8 +220,11 @@ def test_an_upstream_day_maps_to_every_number_of_our_summary(upstream_file, ours
         {"version": 130004, "count": 3},
         {"version": 0, "count": 1},
     ]
-    assert day["online_workers"] == {"processes_avg": 2.1235, "hosts_avg": 1.5}
-    assert day["online_content_apps"] == {"processes_avg": 2.0, "hosts_avg": 1.0}
+    # The old site never measured percentiles: null.
+    percentiles = {"processes_p50": None, "processes_p90": None, "hosts_p50": None}
+    percentiles["hosts_p90"] = None
+    assert day["online_workers"] == {"processes_avg": 2.1235, "hosts_avg": 1.5, **percentiles}
+    assert day["online_content_apps"] == {"processes_avg": 2.0, "hosts_avg": 1.0, **percentiles}
 
 
 def test_rbac_zeros_before_march_2023_are_clients_that_sent_none_and_are_left_out(
@@ -240,7 +243,14 @@ def test_a_day_without_reports_has_zero_systems_empty_lists_and_null_averages(up
     day = summary_of("2023-02-28")
     assert (day["systems"], day["new_systems"], day["persistent_systems"]) == (0, 0, 0)
     assert day["age"] == day["components"] == day["postgresql_versions"] == day["rbac"] == []
-    assert day["online_workers"] == {"processes_avg": None, "hosts_avg": None}
+    assert day["online_workers"] == {
+        "processes_avg": None,
+        "hosts_avg": None,
+        "processes_p50": None,
+        "processes_p90": None,
+        "hosts_p50": None,
+        "hosts_p90": None,
+    }
 
 
 def test_an_imported_summary_has_every_key_of_summary_proto_in_its_order(upstream_file):

@@ -5,11 +5,14 @@ Order matters only for the order of keys in a Summary's JSON.
 
 from pulpanalytics.metrics.age import Age
 from pulpanalytics.metrics.base import Chart, Metric
+from pulpanalytics.metrics.compatibility import Compatibility
 from pulpanalytics.metrics.components import Components
 from pulpanalytics.metrics.content_apps import OnlineContentApps
+from pulpanalytics.metrics.fields import Fields
 from pulpanalytics.metrics.postgresql import PostgresqlVersions
 from pulpanalytics.metrics.rbac import Rbac
 from pulpanalytics.metrics.systems import Systems
+from pulpanalytics.metrics.upgrades import Upgrades
 from pulpanalytics.metrics.workers import OnlineWorkers
 
 METRICS: list[Metric] = [
@@ -20,6 +23,9 @@ METRICS: list[Metric] = [
     OnlineWorkers(),
     OnlineContentApps(),
     Rbac(),
+    Compatibility(),
+    Upgrades(),
+    Fields(),
 ]
 
 

@@ -1,6 +1,7 @@
-"""Shared by the online workers and online content apps metrics: processes and hosts averages."""
+"""Shared by the online workers and online content apps metrics: processes and hosts averages
+and percentiles."""
 
-from django.db.models import Avg, FloatField, Q
+from django.db.models import Avg, BigIntegerField, Count, FloatField, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
@@ -11,10 +12,25 @@ from pulpanalytics.plausible import max_count
 # Both databases average in double precision but may sum in another order: round so that SQLite
 # and PostgreSQL store the same number.
 DECIMALS = 4
+# The percentiles a summary gives of each part (DESIGN §6 pNN).
+PERCENTILES = (50, 90)
+
+
+def nearest_rank(counts: list[tuple[int, int]], percentile: int) -> int | None:
+    """The smallest value v such that at least `percentile` % of the systems have a value <= v;
+    `counts`: (value, systems) ascending by value. None when there are no systems."""
+    whole = sum(count for _, count in counts)
+    running = 0
+    for value, count in counts:
+        running += count
+        if running * 100 >= percentile * whole:  # integers: no rounding at the boundary
+            return value
+    return None
 
 
 class ProcessesAndHostsAverages(Metric):
-    """Averages of `<field>.processes` and `<field>.hosts` over persistent systems sending them."""
+    """Averages and percentiles of `<field>.processes` and `<field>.hosts` over persistent
+    systems sending them."""
 
     field = ""  # the Telemetry and Summary field, e.g. online_workers
     noun = ""  # what the processes are, e.g. "worker"
@@ -30,12 +46,37 @@ class ProcessesAndHostsAverages(Metric):
                 for part in parts
             }
         )
-        return {
-            self.field: {
-                key: None if value is None else round(value, DECIMALS)
-                for key, value in averages.items()
-            }
+        numbers = {
+            key: None if value is None else round(value, DECIMALS)
+            for key, value in averages.items()
         }
+        for part, counts in self.distributions(day, parts).items():
+            for percentile in PERCENTILES:
+                numbers[f"{part}_p{percentile}"] = nearest_rank(counts, percentile)
+        return {self.field: numbers}
+
+    def distributions(self, day: Day, parts: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
+        """(value, systems) of each part, ascending: one GROUP BY over the (few hundred)
+        distinct combinations of the parts' values; a value above PLAUSIBLE_MAX_COUNT or not
+        sent is left out of its part."""
+        rows = (
+            day.persistent_reports.annotate(
+                **{
+                    part: Cast(KT(f"data__{self.field}__{part}"), BigIntegerField())
+                    for part in parts
+                }
+            )
+            .values(*parts)
+            .annotate(count=Count("id"))
+            .order_by()
+        )
+        counts: dict[str, dict[int, int]] = {part: {} for part in parts}
+        for row in rows:
+            for part in parts:
+                value = row[part]
+                if value is not None and value <= max_count():
+                    counts[part][value] = counts[part].get(value, 0) + row["count"]
+        return {part: sorted(found.items()) for part, found in counts.items()}
 
     def charts(self) -> list[Chart]:
         return [

@@ -37,6 +37,17 @@ def each_component(summary: dict) -> list[dict[str, str]]:
     return [{"component": c["name"]} for c in summary["components"] if not is_other(c)]
 
 
+def plugin_names(day: Day) -> set[str]:
+    """The names the day's `components` lists on their own: plugin labels run by at least
+    PLUGIN_MIN_SYSTEMS persistent systems (the other names are folded into "other")."""
+    rows = day.persistent_components.values("name").annotate(count=Count("id")).order_by()
+    return {
+        row["name"]
+        for row in rows
+        if is_plugin_label(row["name"]) and row["count"] >= settings.PLUGIN_MIN_SYSTEMS
+    }
+
+
 def names_other_last(names: set[str]) -> list[str]:
     return sorted(names - {OTHER}) + ([OTHER] if OTHER in names else [])
 

@@ -61,6 +61,12 @@ def table_rows(entry: pages.ChartBlock) -> str:
 
 
 @register.filter
+def percent(share: float | None) -> str:
+    """A share as a percent, one decimal like every percent: 0.354 -> "35.4%"."""
+    return "\u2014" if share is None else f"{100 * share:.1f}%"
+
+
+@register.filter
 def chart_specs(blocks: list[pages.ChartBlock]) -> list[dict]:
     """What charts.js draws: the blocks that have data."""
     return [block.spec() for block in blocks if block.has_data]

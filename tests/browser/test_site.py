@@ -15,6 +15,7 @@ PAGES = {
         "chart-component-versions": 45,
         "chart-component-xyz": 3,
         "chart-component-newer": 3,
+        "chart-release-adoption": 44,  # days since the first day that counts core
     },
     "/deployments/": {"chart-online-workers": 45, "chart-online-content-apps": 45},
     "/postgresql/": {"chart-postgresql-latest": 4, "chart-postgresql": 45},
@@ -26,6 +27,8 @@ PAGES = {
         "chart-rbac-custom-access-policies": 45,
         "chart-rbac-custom-roles": 45,
     },
+    "/compatibility/": {},
+    "/upgrades/": {"chart-upgrades": 45},
     "/about/": {},
 }
 
@@ -57,6 +60,7 @@ def test_the_overview_requests_only_its_own_assets_and_the_data_of_its_two_chart
         "/static/pulpanalytics/favicon.svg",
         "/static/pulpanalytics/site.css",
         "/static/vendor/chart.js/chart.umd.min.js",
+        "/static/vendor/chartjs-plugin-annotation/chartjs-plugin-annotation.min.js",
     ]
     assert tab.problems == []
 
@@ -136,3 +140,15 @@ def test_without_javascript_a_page_still_shows_its_numbers(browser, site_server)
         "unknown\t1",
     ]
     context.close()
+
+
+def test_over_time_charts_mark_the_first_day_of_each_core_release(tab):
+    # C runs core 3.46 from day 10 and counts from day 11 (2026-01-27); 3.44 and 3.45 are there
+    # from the first day, so they are no event.
+    tab.open("/plugins/core/")
+    marks = tab.page.evaluate(
+        """() => Object.values(Chart.getChart("chart-component-versions")
+          .options.plugins.annotation.annotations).map(a => [a.value, a.label.content])"""
+    )
+    assert marks == [["2026-01-27", "core 3.46"]]
+    assert tab.problems == []

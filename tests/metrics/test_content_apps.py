@@ -14,7 +14,14 @@ D0, D1 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
 
 def test_content_apps_of_an_empty_day_are_null():
     assert OnlineContentApps().summarize(Day(D1, 1)) == {
-        "online_content_apps": {"processes_avg": None, "hosts_avg": None},
+        "online_content_apps": {
+            "processes_avg": None,
+            "hosts_avg": None,
+            "processes_p50": None,
+            "processes_p90": None,
+            "hosts_p50": None,
+            "hosts_p90": None,
+        },
     }
 
 
@@ -23,7 +30,15 @@ def test_content_apps_average_over_persistent_systems(report_on):
         report_on(D0, system_id(n))
         report_on(D1, system_id(n), content_apps=apps, workers=(9, 9))
     assert OnlineContentApps().summarize(Day(D1, 1)) == {
-        "online_content_apps": {"processes_avg": 2.0, "hosts_avg": 1.3333},
+        # processes 1, 3; hosts 1, 1, 2 (nearest rank)
+        "online_content_apps": {
+            "processes_avg": 2.0,
+            "hosts_avg": 1.3333,
+            "processes_p50": 1,
+            "processes_p90": 3,
+            "hosts_p50": 1,
+            "hosts_p90": 2,
+        },
     }
 
 

@@ -14,7 +14,14 @@ D0, D1 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
 
 def test_workers_of_an_empty_day_are_null():
     assert OnlineWorkers().summarize(Day(D1, 1)) == {
-        "online_workers": {"processes_avg": None, "hosts_avg": None},
+        "online_workers": {
+            "processes_avg": None,
+            "hosts_avg": None,
+            "processes_p50": None,
+            "processes_p90": None,
+            "hosts_p50": None,
+            "hosts_p90": None,
+        },
     }
 
 
@@ -26,7 +33,15 @@ def test_workers_average_only_the_systems_that_sent_each_value(report_on):
         report_on(D1, system_id(n), workers=workers)
     report_on(D1, system_id(50), workers=(1000, 1000))  # new system: not counted
     assert OnlineWorkers().summarize(Day(D1, 1)) == {
-        "online_workers": {"processes_avg": 2.0, "hosts_avg": 1.5},
+        # processes 0, 2, 4; hosts 1, 2 (nearest rank: half of 2 is the first)
+        "online_workers": {
+            "processes_avg": 2.0,
+            "hosts_avg": 1.5,
+            "processes_p50": 2,
+            "processes_p90": 4,
+            "hosts_p50": 1,
+            "hosts_p90": 2,
+        },
     }
 
 
@@ -35,7 +50,14 @@ def test_workers_average_rounds_to_four_decimals(report_on):
         report_on(D0, system_id(n))
         report_on(D1, system_id(n), workers=workers)
     assert OnlineWorkers().summarize(Day(D1, 1)) == {
-        "online_workers": {"processes_avg": 1.3333, "hosts_avg": 33334.0},
+        "online_workers": {
+            "processes_avg": 1.3333,
+            "hosts_avg": 33334.0,
+            "processes_p50": 1,
+            "processes_p90": 2,
+            "hosts_p50": 1,
+            "hosts_p90": 100000,
+        },
     }
 
 
@@ -45,7 +67,15 @@ def test_workers_above_the_plausible_ceiling_count_as_not_sent(report_on):
         report_on(D0, system_id(n))
         report_on(D1, system_id(n), workers=workers)
     assert OnlineWorkers().summarize(Day(D1, 1)) == {
-        "online_workers": {"processes_avg": 5.0, "hosts_avg": 2.0},
+        # processes 4, 6; hosts 1, 2, 3: the implausible ones are not sent
+        "online_workers": {
+            "processes_avg": 5.0,
+            "hosts_avg": 2.0,
+            "processes_p50": 4,
+            "processes_p90": 6,
+            "hosts_p50": 2,
+            "hosts_p90": 3,
+        },
     }
 
 
@@ -63,3 +93,13 @@ def test_workers_chart_has_processes_and_hosts_lines():
             {"label": "Hosts (average)", "data": [None, 1.25]},
         ],
     }
+
+
+def test_percentiles_are_the_nearest_rank():
+    from pulpanalytics.metrics.averages import nearest_rank
+
+    ten = [(value, 1) for value in range(1, 11)]
+    assert [nearest_rank(ten, p) for p in (50, 90)] == [5, 9]
+    assert [nearest_rank([(1, 9), (100, 1)], p) for p in (50, 90)] == [1, 1]
+    assert nearest_rank([(3, 1)], 90) == 3
+    assert nearest_rank([], 50) is None

@@ -317,6 +317,29 @@
         },
       },
     };
+    const markers = (spec.markers || []).filter(function (m) { return data.labels.indexOf(m.label) >= 0; });
+    if (!pie(spec) && markers.length) {
+      // chartjs-plugin-annotation: a dashed vertical line at each marked label (a new core X.Y).
+      options.plugins.annotation = { annotations: markers.map(function (marker, index) {
+        return {
+          type: "line",
+          scaleID: "x",
+          value: marker.label,
+          borderColor: "#4a4a4a",
+          borderWidth: 1,
+          borderDash: [4, 4],
+          label: {
+            display: true,
+            content: marker.text,
+            position: index % 2 ? "end" : "start",
+            backgroundColor: "rgba(255, 255, 255, 0.85)",
+            color: "#1b1b1b",
+            font: { size: 10 },
+            padding: 2,
+          },
+        };
+      }) };
+    }
     if (!pie(spec)) {
       const labelAxis = axis(spec.x_title, {
         stacked: spec.stacked,
@@ -404,6 +427,10 @@
   }
 
   function fetchData(spec) {
+    // A chart made on the page (release adoption) brings its data in the spec.
+    if (spec.data) {
+      return Promise.resolve(spec.data);
+    }
     return fetch(spec.url, { headers: { Accept: "application/json" } }).then(function (response) {
       if (!response.ok) {
         throw new Error("HTTP " + response.status);
