@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError, Message
 
 from pulpanalytics.days import as_date, utc_date
 from pulpanalytics.limits import ClientLimit
-from pulpanalytics.models import Component, Report, System
+from pulpanalytics.models import Component, Report, System, SystemMonth
 from pulpanalytics.plausible import implausible_fields, is_clean_version, is_plugin_label
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
@@ -36,7 +36,7 @@ MAX_COMPONENTS = 200
 # The ORM has no INSERT ... ON CONFLICT ... RETURNING; both backends speak this SQL as written.
 # Identifiers come from our own models, values are bound parameters.
 _SYSTEM, _REPORT = System._meta.db_table, Report._meta.db_table
-_COMPONENT = Component._meta.db_table
+_COMPONENT, _MONTH = Component._meta.db_table, SystemMonth._meta.db_table
 UPSERT_SYSTEM_SQL = (
     f'INSERT INTO "{_SYSTEM}" (system_hash, first_seen, last_seen) VALUES (%s, %s, %s) '  # noqa: S608
     f'ON CONFLICT (system_hash) DO UPDATE SET last_seen = CASE WHEN "{_SYSTEM}".last_seen '
@@ -46,6 +46,11 @@ UPSERT_SYSTEM_SQL = (
 INSERT_REPORT_SQL = (
     f'INSERT INTO "{_REPORT}" (system_id, day, age_days, data) VALUES (%s, %s, %s, %s) '  # noqa: S608
     "ON CONFLICT (system_id, day) DO NOTHING RETURNING id"
+)
+# The day's bit in the system's month (cohorts, returning): OR is idempotent, so no read first.
+UPSERT_MONTH_SQL = (
+    f'INSERT INTO "{_MONTH}" (system_id, month, days) VALUES (%s, %s, %s) '  # noqa: S608
+    f'ON CONFLICT (system_id, month) DO UPDATE SET days = "{_MONTH}".days | excluded.days'
 )
 # One multi-row INSERT for all components: the ORM's bulk_create costs more CPU than the rest.
 INSERT_COMPONENTS_SQL = (
@@ -200,6 +205,11 @@ def insert_components(
     )
 
 
+def day_bit(day: date) -> int:
+    """The bit of `day` in SystemMonth.days."""
+    return 1 << (day.day - 1)
+
+
 @transaction.atomic
 def store_report(
     *, report: Telemetry, day: date, admit_new_system: AdmitNewSystem | None = None
@@ -225,6 +235,7 @@ def store_report(
         if new_system and admit_new_system is not None and (seconds := admit_new_system()):
             raise _NotAdmitted(seconds)
         insert_components(cursor, row[0], day, age_days, list(report.components))
+        cursor.execute(UPSERT_MONTH_SQL, [system_pk, day.replace(day=1), day_bit(day)])
     outcome = NEW_SYSTEM_STORED if new_system else STORED
     implausible = tuple(implausible_fields(data))
     return replace(outcome, implausible=implausible) if implausible else outcome

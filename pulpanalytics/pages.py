@@ -36,6 +36,7 @@ from pulpanalytics.resample import GRANULARITIES
 OVERVIEW_CHARTS = ("systems", "plugins")
 PLUGIN_LIST_CHARTS = ("plugins", "plugins-over-time")
 PLUGIN_CHARTS = ("component-versions", "component-xyz", "component-newer")
+FLEET_CHARTS = ("joined-returning",)
 MODES = {"count": "Systems", "percent": "Percentages"}
 
 
@@ -92,7 +93,7 @@ CHART_PAGES = (
 
 def chart_pages() -> list[Page]:
     """The chart pages, then a page for each metric none of whose charts has a place."""
-    placed = set(OVERVIEW_CHARTS) | set(PLUGIN_LIST_CHARTS) | set(PLUGIN_CHARTS)
+    placed = set(OVERVIEW_CHARTS) | set(PLUGIN_LIST_CHARTS) | set(PLUGIN_CHARTS) | set(FLEET_CHARTS)
     for page in CHART_PAGES:
         placed.update(page.chart_names())
     extra = []
@@ -113,6 +114,7 @@ def navigation() -> list[tuple[str, str]]:
         ("Overview", reverse("root")),
         ("Plugins", reverse("plugin-list")),
         *((page.title, page.url) for page in chart_pages()),
+        ("Fleet", reverse("fleet")),
         ("About", reverse("about")),
     ]
 

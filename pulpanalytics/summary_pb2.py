@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rsummary.proto\x12\rpulpanalytics\"\xd6\x07\n\x07Summary\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12\x13\n\x0bnew_systems\x18\x03 \x01(\r\x12\x1a\n\x12persistent_systems\x18\x04 \x01(\r\x12,\n\x03\x61ge\x18\x05 \x03(\x0b\x32\x1f.pulpanalytics.Summary.AgeCount\x12\x34\n\ncomponents\x18\x06 \x03(\x0b\x32 .pulpanalytics.Summary.Component\x12J\n\x13postgresql_versions\x18\x07 \x03(\x0b\x32-.pulpanalytics.Summary.PostgresqlVersionCount\x12@\n\x0eonline_workers\x18\x08 \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12\x45\n\x13online_content_apps\x18\t \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12.\n\x04rbac\x18\n \x03(\x0b\x32 .pulpanalytics.Summary.RbacCount\x1a\x36\n\x08\x41geCount\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a=\n\x0cVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a\x9c\x01\n\tComponent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12/\n\x02xy\x18\x03 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\x30\n\x03xyz\x18\x04 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\r\n\x05other\x18\x05 \x01(\x08\x1aG\n\x16PostgresqlVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1ag\n\x11ProcessesAndHosts\x12\x1a\n\rprocesses_avg\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x16\n\thosts_avg\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x10\n\x0e_processes_avgB\x0c\n\n_hosts_avg\x1aJ\n\tRbacCount\x12\x0f\n\x07measure\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\r\n\x05other\x18\x04 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rsummary.proto\x12\rpulpanalytics\"\xe9\x07\n\x07Summary\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12\x13\n\x0bnew_systems\x18\x03 \x01(\r\x12\x1a\n\x12persistent_systems\x18\x04 \x01(\r\x12,\n\x03\x61ge\x18\x05 \x03(\x0b\x32\x1f.pulpanalytics.Summary.AgeCount\x12\x34\n\ncomponents\x18\x06 \x03(\x0b\x32 .pulpanalytics.Summary.Component\x12J\n\x13postgresql_versions\x18\x07 \x03(\x0b\x32-.pulpanalytics.Summary.PostgresqlVersionCount\x12@\n\x0eonline_workers\x18\x08 \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12\x45\n\x13online_content_apps\x18\t \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12.\n\x04rbac\x18\n \x03(\x0b\x32 .pulpanalytics.Summary.RbacCount\x12\x11\n\treturning\x18\x0b \x01(\r\x1a\x36\n\x08\x41geCount\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a=\n\x0cVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a\x9c\x01\n\tComponent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12/\n\x02xy\x18\x03 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\x30\n\x03xyz\x18\x04 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\r\n\x05other\x18\x05 \x01(\x08\x1aG\n\x16PostgresqlVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1ag\n\x11ProcessesAndHosts\x12\x1a\n\rprocesses_avg\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x16\n\thosts_avg\x18\x02 \x01(\x01H\x01\x88\x01\x01\x42\x10\n\x0e_processes_avgB\x0c\n\n_hosts_avg\x1aJ\n\tRbacCount\x12\x0f\n\x07measure\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\r\n\x05other\x18\x04 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,17 +32,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'summary_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUMMARY']._serialized_start=33
-  _globals['_SUMMARY']._serialized_end=1015
-  _globals['_SUMMARY_AGECOUNT']._serialized_start=485
-  _globals['_SUMMARY_AGECOUNT']._serialized_end=539
-  _globals['_SUMMARY_VERSIONCOUNT']._serialized_start=541
-  _globals['_SUMMARY_VERSIONCOUNT']._serialized_end=602
-  _globals['_SUMMARY_COMPONENT']._serialized_start=605
-  _globals['_SUMMARY_COMPONENT']._serialized_end=761
-  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_start=763
-  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_end=834
-  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_start=836
-  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_end=939
-  _globals['_SUMMARY_RBACCOUNT']._serialized_start=941
-  _globals['_SUMMARY_RBACCOUNT']._serialized_end=1015
+  _globals['_SUMMARY']._serialized_end=1034
+  _globals['_SUMMARY_AGECOUNT']._serialized_start=504
+  _globals['_SUMMARY_AGECOUNT']._serialized_end=558
+  _globals['_SUMMARY_VERSIONCOUNT']._serialized_start=560
+  _globals['_SUMMARY_VERSIONCOUNT']._serialized_end=621
+  _globals['_SUMMARY_COMPONENT']._serialized_start=624
+  _globals['_SUMMARY_COMPONENT']._serialized_end=780
+  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_start=782
+  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_end=853
+  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_start=855
+  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_end=958
+  _globals['_SUMMARY_RBACCOUNT']._serialized_start=960
+  _globals['_SUMMARY_RBACCOUNT']._serialized_end=1034
 # @@protoc_insertion_point(module_scope)

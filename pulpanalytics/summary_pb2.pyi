@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Summary(_message.Message):
-    __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac")
+    __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac", "returning")
     class AgeCount(_message.Message):
         __slots__ = ("days", "count", "other")
         DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +76,7 @@ class Summary(_message.Message):
     ONLINE_WORKERS_FIELD_NUMBER: _ClassVar[int]
     ONLINE_CONTENT_APPS_FIELD_NUMBER: _ClassVar[int]
     RBAC_FIELD_NUMBER: _ClassVar[int]
+    RETURNING_FIELD_NUMBER: _ClassVar[int]
     date: str
     systems: int
     new_systems: int
@@ -86,4 +87,5 @@ class Summary(_message.Message):
     online_workers: Summary.ProcessesAndHosts
     online_content_apps: Summary.ProcessesAndHosts
     rbac: _containers.RepeatedCompositeFieldContainer[Summary.RbacCount]
-    def __init__(self, date: _Optional[str] = ..., systems: _Optional[int] = ..., new_systems: _Optional[int] = ..., persistent_systems: _Optional[int] = ..., age: _Optional[_Iterable[_Union[Summary.AgeCount, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[Summary.Component, _Mapping]]] = ..., postgresql_versions: _Optional[_Iterable[_Union[Summary.PostgresqlVersionCount, _Mapping]]] = ..., online_workers: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., online_content_apps: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., rbac: _Optional[_Iterable[_Union[Summary.RbacCount, _Mapping]]] = ...) -> None: ...
+    returning: int
+    def __init__(self, date: _Optional[str] = ..., systems: _Optional[int] = ..., new_systems: _Optional[int] = ..., persistent_systems: _Optional[int] = ..., age: _Optional[_Iterable[_Union[Summary.AgeCount, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[Summary.Component, _Mapping]]] = ..., postgresql_versions: _Optional[_Iterable[_Union[Summary.PostgresqlVersionCount, _Mapping]]] = ..., online_workers: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., online_content_apps: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., rbac: _Optional[_Iterable[_Union[Summary.RbacCount, _Mapping]]] = ..., returning: _Optional[int] = ...) -> None: ...

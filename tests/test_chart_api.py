@@ -268,11 +268,13 @@ def test_the_chart_list_names_every_chart_with_its_url_and_parameters(client):
         "postgresql",
         "online-workers",
         "online-content-apps",
+        "rbac-share",
         "rbac-users",
         "rbac-groups",
         "rbac-domains",
         "rbac-custom-access-policies",
         "rbac-custom-roles",
+        "joined-returning",
     ]
     versions = charts[5]
     assert versions["url"] == "/api/v1/charts/component-versions/"

@@ -22,12 +22,14 @@ PAGES = {
     "/postgresql/": ["postgresql-latest", "postgresql"],
     "/age/": ["age-latest", "age"],
     "/rbac/": [
+        "rbac-share",
         "rbac-users",
         "rbac-groups",
         "rbac-domains",
         "rbac-custom-access-policies",
         "rbac-custom-roles",
     ],
+    "/fleet/": ["joined-returning"],
 }
 
 

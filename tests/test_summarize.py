@@ -43,6 +43,7 @@ def empty_day(day: dt.date) -> dict:
         "online_workers": {"processes_avg": None, "hosts_avg": None},
         "online_content_apps": {"processes_avg": None, "hosts_avg": None},
         "rbac": [],
+        "returning": 0,
     }
 
 
@@ -157,6 +158,7 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
             {"measure": "users", "number": 5, "count": 1},
             {"measure": "groups", "number": 0, "count": 1},
         ],
+        "returning": 0,
     }
 
     for offset in range(1, 20):
@@ -198,6 +200,7 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
             {"measure": "groups", "number": 0, "count": 1},
             {"measure": "domains", "number": 1, "count": 1},
         ],
+        "returning": 2,  # S1 back after 20 days, S3 after 21 (GONE_AFTER_DAYS=14)
     }
     s3 = System.objects.get(
         first_seen=DAY1, last_seen=DAY3, reports__day=DAY3, reports__data__postgresql_version=90624

@@ -340,6 +340,14 @@ def reference_summary(reports: list[dict], day: dt.date, first_seen: dict[int, d
                 _count(r["users"] for r in persistent if r["users"] is not None).items()
             )
         ],
+        "returning": sum(
+            1
+            for r in todays
+            if any(o["system"] == r["system"] and o["day"] < day for o in reports)
+            and not any(
+                o["system"] == r["system"] and 0 < (day - o["day"]).days < 14 for o in reports
+            )
+        ),
     }
 
 

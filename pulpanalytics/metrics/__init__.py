@@ -7,6 +7,7 @@ from pulpanalytics.metrics.age import Age
 from pulpanalytics.metrics.base import Chart, Metric
 from pulpanalytics.metrics.components import Components
 from pulpanalytics.metrics.content_apps import OnlineContentApps
+from pulpanalytics.metrics.fleet import FleetDynamics
 from pulpanalytics.metrics.postgresql import PostgresqlVersions
 from pulpanalytics.metrics.rbac import Rbac
 from pulpanalytics.metrics.systems import Systems
@@ -20,6 +21,7 @@ METRICS: list[Metric] = [
     OnlineWorkers(),
     OnlineContentApps(),
     Rbac(),
+    FleetDynamics(),
 ]
 
 

@@ -54,6 +54,7 @@ def test_rbac_charts_bucket_each_measure():
     ]
     charts = {chart.name: chart for chart in Rbac().charts()}
     assert list(charts) == [
+        "rbac-share",
         "rbac-users",
         "rbac-groups",
         "rbac-domains",
