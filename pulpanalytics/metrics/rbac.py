@@ -75,7 +75,7 @@ class Rbac(Metric):
             "least one domain, custom access policy or custom role.",
             kind="line",
             percent=True,
-            y_label="% of persistent systems that sent RBAC numbers",
+            y_label="% of the systems that sent it",
             series=lines(
                 *(
                     # measure=measure: each line keeps its own measure, not the loop's last.

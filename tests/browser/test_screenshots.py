@@ -16,6 +16,7 @@ SCREENSHOTS = {
     "postgresql": "/postgresql/",
     "age": "/age/",
     "rbac": "/rbac/",
+    "fleet": "/fleet/",
     "about": "/about/",
 }
 
