@@ -329,3 +329,23 @@ def test_uuid7_holds_the_creation_time_in_its_first_48_bits():
     assert system_id.version == 7
     assert system_id.variant == uuid.RFC_4122
     assert system_id.int >> 80 == int(created.timestamp() * 1000)
+
+
+def test_some_long_lived_installations_fall_silent_for_weeks_and_come_back(monkeypatch):
+    plan = fleet.Fleet(days=400, systems=1000, seed=1, end=END)
+    silent = [i for i in plan.installs if i.silence]
+    long_lived = [i for i in plan.installs if i.last - i.first > fleet.TRIAL_DAYS[1]]
+    assert all(i.last - i.first > fleet.TRIAL_DAYS[1] for i in silent)  # no CI run, no trial
+    assert (len(silent), len(long_lived)) == (103, 669)  # about SILENCE_SHARE of them
+    for install in silent:
+        start, end = install.silence
+        assert install.first < start and 15 <= end - start <= 120
+        assert not plan._reports_on(install, start, weekday=2)
+        assert not plan._reports_on(install, end - 1, weekday=2)
+    # Silences draw from an RNG of their own: without them, the plan is the same.
+    monkeypatch.setattr(fleet, "SILENCE_SHARE", 0)
+    quiet = fleet.Fleet(days=400, systems=1000, seed=1, end=END)
+    assert not any(i.silence for i in quiet.installs)
+    assert [(i.system_id, i.last) for i in quiet.installs] == [
+        (i.system_id, i.last) for i in plan.installs
+    ]

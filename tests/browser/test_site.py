@@ -20,12 +20,14 @@ PAGES = {
     "/postgresql/": {"chart-postgresql-latest": 4, "chart-postgresql": 45},
     "/age/": {"chart-age-latest": 2, "chart-age": 45},
     "/rbac/": {
+        "chart-rbac-share": 45,
         "chart-rbac-users": 45,
         "chart-rbac-groups": 45,
         "chart-rbac-domains": 45,
         "chart-rbac-custom-access-policies": 45,
         "chart-rbac-custom-roles": 45,
     },
+    "/fleet/": {"chart-joined-returning": 45},
     "/about/": {},
 }
 
