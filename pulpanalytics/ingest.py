@@ -47,11 +47,15 @@ INSERT_REPORT_SQL = (
     f'INSERT INTO "{_REPORT}" (system_id, day, age_days, data) VALUES (%s, %s, %s, %s) '  # noqa: S608
     "ON CONFLICT (system_id, day) DO NOTHING RETURNING id"
 )
-# The day's bit in the system's month (cohorts, returning): OR is idempotent, so no read first.
+# The day's bit in the system's month (cohorts, returning): OR is idempotent, so no read first,
+# and a same-day repeat (rolled back anyway) would change nothing.
 UPSERT_MONTH_SQL = (
     f'INSERT INTO "{_MONTH}" (system_id, month, days) VALUES (%s, %s, %s) '  # noqa: S608
     f'ON CONFLICT (system_id, month) DO UPDATE SET days = "{_MONTH}".days | excluded.days'
 )
+# PostgreSQL runs a data-modifying WITH exactly once, whatever the INSERT after it does: the
+# month goes with the report in one round trip (SQLite has no such WITH: two statements).
+INSERT_MONTH_AND_REPORT_SQL = f"WITH kept_month AS ({UPSERT_MONTH_SQL}) {INSERT_REPORT_SQL}"
 # One multi-row INSERT for all components: the ORM's bulk_create costs more CPU than the rest.
 INSERT_COMPONENTS_SQL = (
     f'INSERT INTO "{_COMPONENT}" (report_id, day, age_days, name, version) VALUES '  # noqa: S608
@@ -226,7 +230,13 @@ def store_report(
         system_pk, first_seen = cursor.fetchone()
         age_days = max((day - as_date(first_seen)).days, 0)
         data = report_data(report)
-        cursor.execute(INSERT_REPORT_SQL, [system_pk, day, age_days, json.dumps(data)])
+        month = [system_pk, day.replace(day=1), day_bit(day)]
+        values = [system_pk, day, age_days, json.dumps(data)]
+        if connection.vendor == "postgresql":
+            cursor.execute(INSERT_MONTH_AND_REPORT_SQL, month + values)
+        else:
+            cursor.execute(UPSERT_MONTH_SQL, month)
+            cursor.execute(INSERT_REPORT_SQL, values)
         row = cursor.fetchone()
         if row is None:
             raise _Duplicate
@@ -235,7 +245,6 @@ def store_report(
         if new_system and admit_new_system is not None and (seconds := admit_new_system()):
             raise _NotAdmitted(seconds)
         insert_components(cursor, row[0], day, age_days, list(report.components))
-        cursor.execute(UPSERT_MONTH_SQL, [system_pk, day.replace(day=1), day_bit(day)])
     outcome = NEW_SYSTEM_STORED if new_system else STORED
     implausible = tuple(implausible_fields(data))
     return replace(outcome, implausible=implausible) if implausible else outcome

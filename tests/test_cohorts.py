@@ -214,3 +214,21 @@ def test_the_fleet_page_shows_the_cohort_table_without_javascript(fleet, client,
     assert [spec["canvas"] for spec in specs] == ["chart-joined-returning"]
     assert DailySummary.objects.count() > 100
     assert client.get("/fleet/?range=nonsense").status_code == 400
+
+
+def test_ingest_writes_the_month_with_the_report_in_one_round_trip_on_postgresql(report_on):
+    from django.db import connection
+
+    statements = []
+
+    def note(execute, sql, params, many, context):
+        statements.append(sql.split()[0])
+        return execute(sql, params, many, context)
+
+    report_on(D(2026, 3, 1), IDS["A"])
+    with connection.execute_wrapper(note):
+        report_on(D(2026, 3, 2), IDS["A"])
+    inserts = [s for s in statements if s in ("INSERT", "WITH")]
+    # Registry, (month and) report, components.
+    assert len(inserts) == (3 if connection.vendor == "postgresql" else 4)
+    assert SystemMonth.objects.get().days == 0b11
