@@ -156,6 +156,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 COLLECT_DEV_SYSTEMS = env_bool("COLLECT_DEV_SYSTEMS", False)
 PERSISTENT_MIN_AGE_DAYS = env_int("PERSISTENT_MIN_AGE_DAYS", 1)
 RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 14)
+# A system whose previous report is this many days or more before today's is "returning".
+GONE_AFTER_DAYS = env_int("GONE_AFTER_DAYS", 14, minimum=1)
 # Reports deleted per prune transaction: short transactions, so ingest goes on meanwhile.
 PRUNE_BATCH_SIZE = env_int("PRUNE_BATCH_SIZE", 2000, minimum=1)
 MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 65536, minimum=1)

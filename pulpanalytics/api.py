@@ -13,7 +13,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
-from pulpanalytics import chart_data, decisions, metrics, openapi
+from pulpanalytics import chart_data, cohorts, decisions, metrics, openapi
 from pulpanalytics.chart_query import QueryError, Window, parse_dates, parse_day, parse_format
 from pulpanalytics.models import DailySummary
 from pulpanalytics.public import min_count, public_summary
@@ -151,6 +151,24 @@ def summary_detail(request: HttpRequest, day: str) -> HttpResponse:
         return error(404, f"no summary for {wanted}")
     body, etag, computed_at = found
     return cached_response(request, body, last_modified=computed_at, etag=etag)
+
+
+@require_GET
+@answers_bad_query
+def cohort_list(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/cohorts/[?format=csv] -> {"through": "YYYY-MM", "cohorts": [...]}."""
+    output = parse_format(request.GET)
+    state = chart_data.summaries_state()
+    body, content_type = chart_data.cached(
+        ["cohorts-answer", output, *cohorts.version(state)],
+        lambda: cohorts.encode(cohorts.fleet(state).cohorts, output=output),
+    )
+    response = cached_response(
+        request, body, last_modified=state.computed, content_type=content_type
+    )
+    if output == "csv":
+        response["Content-Disposition"] = 'attachment; filename="cohorts.csv"'
+    return response
 
 
 @require_GET

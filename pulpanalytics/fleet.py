@@ -73,6 +73,9 @@ EXISTING_SHARE = 0.40  # of the long-lived ones
 RECENT_SHARE = 0.70  # of those: installed within the last 540 days, the rest up to 3 years ago
 TRIAL_DAYS = (1, 29)
 MEAN_LIFETIME_DAYS = 500  # of a long-lived installation; those that end within the history churn
+# Some long-lived installations go silent for weeks (switched off, a proxy that blocks the report,
+# telemetry turned off and on again) and then report again: the fleet's returning systems.
+SILENCE_SHARE, SILENCE_DAYS = 0.15, (15, 120)
 
 # How installations upgrade: name, share, days between two upgrades (None: never).
 #   eager: to the newest release within days; regular: every few months; patch: only to newer
@@ -204,6 +207,7 @@ class Install:
     rbac: dict[str, int]
     second: int  # the second of the UTC day its daily report goes out
     rollback: tuple[int, dict[str, str]] | None = None  # (day, the versions it goes back to)
+    silence: tuple[int, int] | None = None  # days [start, end) it sends nothing
 
     def telemetry(self, *, workers_down: int) -> bytes:
         report = Telemetry(system_id=self.system_id)
@@ -276,8 +280,12 @@ class Fleet:
         self.start = end - timedelta(days=days - 1)
         self.rng = random.Random(seed)
         self.rollbacks = random.Random(f"rollbacks-{seed}")
+        # Silences come from an RNG of their own: the rest of the plan is the same without them.
+        self.silences = random.Random(seed * 7919 + 1)
         self.releases = {line.name: Releases(line, self.rng, until=days) for line in LINES}
         installs = [self._plan() for _ in range(systems)]
+        for install in installs:
+            install.silence = self._silence(install)
         # Stable sort: installs of the same first day keep their planned order.
         self.installs = sorted(installs, key=lambda install: install.first)
 
@@ -384,6 +392,17 @@ class Fleet:
             second=second,
         )
 
+    def _silence(self, install: Install) -> tuple[int, int] | None:
+        """Days a long-lived installation sends nothing, then comes back (if it lives on)."""
+        rng = self.silences
+        draw, start_draw, length = rng.random(), rng.random(), rng.randint(*SILENCE_DAYS)
+        life = install.last - install.first  # beyond the history for most
+        # Trials and CI runs (a life of at most TRIAL_DAYS) have none.
+        if life <= TRIAL_DAYS[1] or draw >= SILENCE_SHARE:
+            return None
+        start = install.first + 1 + int(start_draw * (life - 1))
+        return start, start + length
+
     def _first_report(self, reliability: float, weekdays_only: bool) -> int:
         """The first day an already running installation reports, given its habits."""
         day = 0
@@ -465,6 +484,8 @@ class Fleet:
         if day == install.first:
             return True
         if day < install.first or day > install.last:
+            return False
+        if install.silence and install.silence[0] <= day < install.silence[1]:
             return False
         if install.weekdays_only and weekday >= 5:
             return False

@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError, Message
 
 from pulpanalytics.days import as_date, utc_date
 from pulpanalytics.limits import ClientLimit
-from pulpanalytics.models import Component, Report, System
+from pulpanalytics.models import Component, Report, System, SystemMonth
 from pulpanalytics.plausible import implausible_fields, is_clean_version, is_plugin_label
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
 from pulpanalytics.telemetry_pb2 import Telemetry
@@ -36,7 +36,7 @@ MAX_COMPONENTS = 200
 # The ORM has no INSERT ... ON CONFLICT ... RETURNING; both backends speak this SQL as written.
 # Identifiers come from our own models, values are bound parameters.
 _SYSTEM, _REPORT = System._meta.db_table, Report._meta.db_table
-_COMPONENT = Component._meta.db_table
+_COMPONENT, _MONTH = Component._meta.db_table, SystemMonth._meta.db_table
 UPSERT_SYSTEM_SQL = (
     f'INSERT INTO "{_SYSTEM}" (system_hash, first_seen, last_seen) VALUES (%s, %s, %s) '  # noqa: S608
     f'ON CONFLICT (system_hash) DO UPDATE SET last_seen = CASE WHEN "{_SYSTEM}".last_seen '
@@ -47,6 +47,15 @@ INSERT_REPORT_SQL = (
     f'INSERT INTO "{_REPORT}" (system_id, day, age_days, data) VALUES (%s, %s, %s, %s) '  # noqa: S608
     "ON CONFLICT (system_id, day) DO NOTHING RETURNING id"
 )
+# The day's bit in the system's month (cohorts, returning): OR is idempotent, so no read first,
+# and a same-day repeat (rolled back anyway) would change nothing.
+UPSERT_MONTH_SQL = (
+    f'INSERT INTO "{_MONTH}" (system_id, month, days) VALUES (%s, %s, %s) '  # noqa: S608
+    f'ON CONFLICT (system_id, month) DO UPDATE SET days = "{_MONTH}".days | excluded.days'
+)
+# PostgreSQL runs a data-modifying WITH exactly once, whatever the INSERT after it does: the
+# month goes with the report in one round trip (SQLite has no such WITH: two statements).
+INSERT_MONTH_AND_REPORT_SQL = f"WITH kept_month AS ({UPSERT_MONTH_SQL}) {INSERT_REPORT_SQL}"
 # One multi-row INSERT for all components: the ORM's bulk_create costs more CPU than the rest.
 INSERT_COMPONENTS_SQL = (
     f'INSERT INTO "{_COMPONENT}" (report_id, day, age_days, name, version) VALUES '  # noqa: S608
@@ -200,6 +209,11 @@ def insert_components(
     )
 
 
+def day_bit(day: date) -> int:
+    """The bit of `day` in SystemMonth.days."""
+    return 1 << (day.day - 1)
+
+
 @transaction.atomic
 def store_report(
     *, report: Telemetry, day: date, admit_new_system: AdmitNewSystem | None = None
@@ -216,7 +230,13 @@ def store_report(
         system_pk, first_seen = cursor.fetchone()
         age_days = max((day - as_date(first_seen)).days, 0)
         data = report_data(report)
-        cursor.execute(INSERT_REPORT_SQL, [system_pk, day, age_days, json.dumps(data)])
+        month = [system_pk, day.replace(day=1), day_bit(day)]
+        values = [system_pk, day, age_days, json.dumps(data)]
+        if connection.vendor == "postgresql":
+            cursor.execute(INSERT_MONTH_AND_REPORT_SQL, month + values)
+        else:
+            cursor.execute(UPSERT_MONTH_SQL, month)
+            cursor.execute(INSERT_REPORT_SQL, values)
         row = cursor.fetchone()
         if row is None:
             raise _Duplicate

@@ -41,6 +41,36 @@ class Report(models.Model):
         return f"report of {self.system_id} on {self.day}"
 
 
+class SystemMonth(models.Model):
+    """The days of one month on which a system reported, as a bitmask: kept as long as the
+    registry (cohorts and "returning" read it; a system's raw rows are pruned after days)."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField(help_text="first day of the UTC month")
+    # Bit d-1 set: the system reported on day d of the month. Setting a bit twice changes
+    # nothing, so the upsert at ingest needs no check for a same-day repeat.
+    days = models.IntegerField(help_text="bitmask of the days of the month it reported")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "month"], name="system_month_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} in {self.month:%Y-%m}"
+
+
+class Erasure(models.Model):
+    """One forget_system run that deleted systems: when, and how many (no ids). Data built from
+    the registry (the cohorts) is versioned by the latest one, so a deletion shows at once."""
+
+    done_at = models.DateTimeField(help_text="when the systems were deleted")
+    systems = models.PositiveIntegerField(help_text="how many systems were deleted")
+
+    def __str__(self) -> str:
+        return f"{self.systems} systems forgotten at {self.done_at:%Y-%m-%d %H:%M}"
+
+
 class Component(models.Model):
     """One component (plugin) and its version in a report."""
 

@@ -411,6 +411,71 @@ def schemas() -> dict:
         },
         "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"]},
         **decision_schemas(),
+        "Cohorts": {
+            "type": "object",
+            "required": ["through", "cohorts"],
+            "properties": {
+                "through": {
+                    "type": ["string", "null"],
+                    "description": "YYYY-MM of the latest summarized day (null: none yet)",
+                },
+                "cohorts": {"type": "array", "items": _COHORT},
+            },
+        },
+    }
+
+
+_COUNT_OR_WITHHELD = {
+    "type": ["integer", "null"],
+    "minimum": 0,
+    "description": "null: fewer than the site's PUBLIC_MIN_COUNT (when that is above 1)",
+}
+_COHORT = {
+    "type": "object",
+    "required": ["month", "systems", "active"],
+    "properties": {
+        "month": {"type": "string", "description": "YYYY-MM"},
+        "systems": _COUNT_OR_WITHHELD,
+        "active": {
+            "type": "array",
+            "items": _COUNT_OR_WITHHELD,
+            "description": "active[k]: how many reported at least once in the k-th month "
+            "after (active[0] = systems), through `through`",
+        },
+    },
+}
+
+
+def cohorts_path() -> dict:
+    return {
+        "get": {
+            "operationId": "cohort-list",
+            "summary": "Cohorts: installations first seen in a month, and how many stay",
+            "description": "A cohort: the installations whose first report is in that month "
+            "and that reported on at least two different days. Oldest first, through the month "
+            "of the latest summarized day (possibly not finished); reports after that day do "
+            "not count yet.",
+            "tags": ["fleet"],
+            "parameters": [
+                _query(
+                    "format",
+                    "json, or csv: a row per cohort, its systems, then month 0, 1, ...",
+                    {"type": "string", "enum": list(FORMATS), "default": "json"},
+                )
+            ],
+            "responses": {
+                "200": {
+                    "description": "The cohorts.",
+                    "headers": _CACHED,
+                    "content": {
+                        JSON: {"schema": ref("Cohorts")},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "304": _NOT_MODIFIED,
+                "400": error("An unknown format."),
+            },
+        }
     }
 
 
@@ -467,6 +532,7 @@ def document() -> dict:
                 },
             }
         },
+        reverse("cohort-list"): cohorts_path(),
         reverse("chart-list"): {
             "get": {
                 "operationId": "chart-list",

@@ -47,6 +47,7 @@ COMPATIBILITY_CHARTS = ("compatibility", "postgresql-core")
 UPGRADES_CHARTS = ("upgrades", "upgrade-paths")
 PLUGIN_LIST_CHARTS = ("plugins", "plugins-over-time")
 PLUGIN_CHARTS = ("component-versions", "component-xyz", "component-newer")
+FLEET_CHARTS = ("joined-returning",)
 MODES = {"count": "Systems", "percent": "Percentages"}
 
 
@@ -104,7 +105,7 @@ CHART_PAGES = (
 def chart_pages() -> list[Page]:
     """The chart pages, then a page for each metric none of whose charts has a place."""
     placed = set(OVERVIEW_CHARTS) | set(PLUGIN_LIST_CHARTS) | set(PLUGIN_CHARTS)
-    placed |= set(COMPATIBILITY_CHARTS) | set(UPGRADES_CHARTS)
+    placed |= set(COMPATIBILITY_CHARTS) | set(UPGRADES_CHARTS) | set(FLEET_CHARTS)
     for page in CHART_PAGES:
         placed.update(page.chart_names())
     extra = []
@@ -127,6 +128,7 @@ def navigation() -> list[tuple[str, str]]:
         *((page.title, page.url) for page in chart_pages()),
         ("Compatibility", reverse("compatibility")),
         ("Upgrades", reverse("upgrades")),
+        ("Fleet", reverse("fleet")),
         ("Open data", reverse("data-index")),
         ("About", reverse("about")),
     ]

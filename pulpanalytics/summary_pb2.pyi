@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Summary(_message.Message):
-    __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac", "compatibility", "postgresql_core", "upgrades", "fields", "source")
+    __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac", "compatibility", "postgresql_core", "upgrades", "fields", "returning", "source")
     class AgeCount(_message.Message):
         __slots__ = ("days", "count", "other")
         DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +133,7 @@ class Summary(_message.Message):
     POSTGRESQL_CORE_FIELD_NUMBER: _ClassVar[int]
     UPGRADES_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
+    RETURNING_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     date: str
     systems: int
@@ -148,5 +149,6 @@ class Summary(_message.Message):
     postgresql_core: _containers.RepeatedCompositeFieldContainer[Summary.PostgresqlCoreCount]
     upgrades: _containers.RepeatedCompositeFieldContainer[Summary.UpgradeCount]
     fields: _containers.RepeatedCompositeFieldContainer[Summary.FieldCount]
+    returning: int
     source: str
-    def __init__(self, date: _Optional[str] = ..., systems: _Optional[int] = ..., new_systems: _Optional[int] = ..., persistent_systems: _Optional[int] = ..., age: _Optional[_Iterable[_Union[Summary.AgeCount, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[Summary.Component, _Mapping]]] = ..., postgresql_versions: _Optional[_Iterable[_Union[Summary.PostgresqlVersionCount, _Mapping]]] = ..., online_workers: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., online_content_apps: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., rbac: _Optional[_Iterable[_Union[Summary.RbacCount, _Mapping]]] = ..., compatibility: _Optional[_Iterable[_Union[Summary.CompatibilityCount, _Mapping]]] = ..., postgresql_core: _Optional[_Iterable[_Union[Summary.PostgresqlCoreCount, _Mapping]]] = ..., upgrades: _Optional[_Iterable[_Union[Summary.UpgradeCount, _Mapping]]] = ..., fields: _Optional[_Iterable[_Union[Summary.FieldCount, _Mapping]]] = ..., source: _Optional[str] = ...) -> None: ...
+    def __init__(self, date: _Optional[str] = ..., systems: _Optional[int] = ..., new_systems: _Optional[int] = ..., persistent_systems: _Optional[int] = ..., age: _Optional[_Iterable[_Union[Summary.AgeCount, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[Summary.Component, _Mapping]]] = ..., postgresql_versions: _Optional[_Iterable[_Union[Summary.PostgresqlVersionCount, _Mapping]]] = ..., online_workers: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., online_content_apps: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., rbac: _Optional[_Iterable[_Union[Summary.RbacCount, _Mapping]]] = ..., compatibility: _Optional[_Iterable[_Union[Summary.CompatibilityCount, _Mapping]]] = ..., postgresql_core: _Optional[_Iterable[_Union[Summary.PostgresqlCoreCount, _Mapping]]] = ..., upgrades: _Optional[_Iterable[_Union[Summary.UpgradeCount, _Mapping]]] = ..., fields: _Optional[_Iterable[_Union[Summary.FieldCount, _Mapping]]] = ..., returning: _Optional[int] = ..., source: _Optional[str] = ...) -> None: ...

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from pulpanalytics import limits, pages
+from pulpanalytics import cohorts, limits, pages
 from pulpanalytics.chart_data import known_component
 from pulpanalytics.chart_query import QueryError
 from pulpanalytics.headlines import headlines
@@ -198,6 +198,24 @@ def upgrades(request: HttpRequest) -> HttpResponse:
         persistent=persistent, core_share=100 * core / persistent if persistent else None
     )
     return render(request, "pulpanalytics/upgrades.html", context)
+
+
+@require_safe
+@cached_page
+@answers_bad_query
+def fleet(request: HttpRequest) -> HttpResponse:
+    selection = pages.select(request.GET)
+    blocks = [selection.block(name) for name in pages.FLEET_CHARTS]
+    found = cohorts.fleet(selection.state)
+    context = {
+        "selection": selection,
+        "blocks": blocks,
+        "fleet": found,
+        "rows": cohorts.table(found.cohorts, smallest=settings.PUBLIC_MIN_COUNT),
+        "gone_after_days": settings.GONE_AFTER_DAYS,
+        "public_min_count": settings.PUBLIC_MIN_COUNT,
+    }
+    return render(request, "pulpanalytics/fleet.html", context)
 
 
 @require_safe

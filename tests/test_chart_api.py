@@ -279,6 +279,7 @@ def test_the_chart_list_names_every_chart_with_its_url_and_parameters(client):
         "postgresql",
         "online-workers",
         "online-content-apps",
+        "rbac-share",
         "rbac-users",
         "rbac-groups",
         "rbac-domains",
@@ -289,6 +290,7 @@ def test_the_chart_list_names_every_chart_with_its_url_and_parameters(client):
         "upgrades",
         "upgrade-paths",
         "fields",
+        "joined-returning",
     ]
     versions = charts[5]
     assert versions["url"] == "/api/v1/charts/component-versions/"

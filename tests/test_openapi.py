@@ -37,7 +37,7 @@ def test_the_document_describes_the_summaries_every_chart_and_itself(document):
         "/api/v1/charts/rbac-custom-roles/",
         "/api/v1/openapi.json",
     } <= paths
-    assert len(paths) == 6 + 22 + 3
+    assert len(paths) == 7 + 24 + 3
     summary = document["components"]["schemas"]["Summary"]
     assert summary["required"][:4] == ["date", "systems", "new_systems", "persistent_systems"]
     versions = document["paths"]["/api/v1/charts/component-versions/"]["get"]["parameters"]
@@ -70,7 +70,7 @@ def test_every_documented_path_answers_with_its_example_parameters_as_documented
 
 def test_every_chart_path_answers_csv_and_its_documented_400(client, document):
     charts = [p for p in document["paths"] if re.fullmatch(r"/api/v1/charts/[\w-]+/", p)]
-    assert len(charts) == 22
+    assert len(charts) == 24
     for path in charts:
         operation = document["paths"][path]["get"]
         examples = {

@@ -27,6 +27,7 @@ PAGES = {
     "/postgresql/": ["postgresql-latest", "postgresql"],
     "/age/": ["age-latest", "age"],
     "/rbac/": [
+        "rbac-share",
         "rbac-users",
         "rbac-groups",
         "rbac-domains",
@@ -35,6 +36,7 @@ PAGES = {
     ],
     "/upgrades/": ["upgrades"],
     "/fields/": ["fields"],
+    "/fleet/": ["joined-returning"],
 }
 
 

@@ -79,6 +79,17 @@ OUR_COLUMNS = {
         "first_day": "its first day",
         "last_day": "its last day",
     },
+    "pulpanalytics_systemmonth": {
+        "id": "primary key",
+        "system_id": "the registry row (System.id), not the installation's id",
+        "month": "a UTC month the system reported in",
+        "days": "which days of that month it reported on (a bitmask): cohorts, returning",
+    },
+    "pulpanalytics_erasure": {
+        "id": "primary key",
+        "done_at": "when forget_system deleted systems (no ids): versions the cohorts",
+        "systems": "how many it deleted",
+    },
     "pulpanalytics_cache": {
         "cache_key": "rate-limit counter: scope, window and a keyed hash of the client address",
         "value": "the counter",

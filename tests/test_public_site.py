@@ -24,7 +24,7 @@ from tests.site_data import DAYS, SYSTEMS
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_data")]
 
 # Charts of totals and of averages: not counts of a kind of installation (README "Small counts").
-NOT_FOLDED = {"systems", "online-workers", "online-content-apps"}
+NOT_FOLDED = {"systems", "joined-returning", "online-workers", "online-content-apps"}
 FIRST_DAY, LATEST = "2026-01-16", "2026-03-01"
 
 

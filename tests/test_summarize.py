@@ -44,6 +44,7 @@ def empty_day(day: dt.date) -> dict:
         "postgresql_core": [],
         "upgrades": [],
         "fields": fields(0, 0, 0, 0),
+        "returning": 0,
         "source": "summarize",
     }
 
@@ -191,6 +192,7 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
         ],
         "upgrades": [{"component": "core", "from": "3.45.2", "to": "3.46.0", "count": 1}],
         "fields": fields(1, 1, 2, 2),
+        "returning": 0,
         "source": "summarize",
     }
 
@@ -248,6 +250,7 @@ def test_summarize_computes_every_number_of_the_three_day_scenario(scenario, sum
         ],
         "upgrades": [{"component": "rpm", "from": "3.26.1", "to": "3.26.2", "count": 1}],
         "fields": fields(2, 2, 2, 1),
+        "returning": 2,  # S1 back after 20 days, S3 after 21 (GONE_AFTER_DAYS=14)
         "source": "summarize",
     }
     s3 = System.objects.get(

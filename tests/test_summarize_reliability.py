@@ -346,6 +346,14 @@ def reference_summary(reports: list[dict], day: dt.date, first_seen: dict[int, d
             )
         ],
         **reference_decisions(reports, persistent, day),
+        "returning": sum(
+            1
+            for r in todays
+            if any(o["system"] == r["system"] and o["day"] < day for o in reports)
+            and not any(
+                o["system"] == r["system"] and 0 < (day - o["day"]).days < 14 for o in reports
+            )
+        ),
         "source": "summarize",
     }
 

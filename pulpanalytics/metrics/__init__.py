@@ -9,6 +9,7 @@ from pulpanalytics.metrics.compatibility import Compatibility
 from pulpanalytics.metrics.components import Components
 from pulpanalytics.metrics.content_apps import OnlineContentApps
 from pulpanalytics.metrics.fields import Fields
+from pulpanalytics.metrics.fleet import FleetDynamics
 from pulpanalytics.metrics.postgresql import PostgresqlVersions
 from pulpanalytics.metrics.rbac import Rbac
 from pulpanalytics.metrics.systems import Systems
@@ -26,6 +27,7 @@ METRICS: list[Metric] = [
     Compatibility(),
     Upgrades(),
     Fields(),
+    FleetDynamics(),
 ]
 
 

@@ -17,6 +17,7 @@ SCREENSHOTS = {
     "postgresql": "/postgresql/",
     "age": "/age/",
     "rbac": "/rbac/",
+    "fleet": "/fleet/",
     "about": "/about/",
 }
 

@@ -21,6 +21,7 @@ PAGES = {
     "/postgresql/": {"chart-postgresql-latest": 4, "chart-postgresql": 45},
     "/age/": {"chart-age-latest": 7, "chart-age": 45},
     "/rbac/": {
+        "chart-rbac-share": 45,
         "chart-rbac-users": 45,
         "chart-rbac-groups": 45,
         "chart-rbac-domains": 45,
@@ -29,6 +30,7 @@ PAGES = {
     },
     "/compatibility/": {},
     "/upgrades/": {"chart-upgrades": 45},
+    "/fleet/": {"chart-joined-returning": 45},
     "/about/": {},
 }
 

@@ -54,6 +54,7 @@ def test_rbac_charts_bucket_each_measure():
     ]
     charts = {chart.name: chart for chart in Rbac().charts()}
     assert list(charts) == [
+        "rbac-share",
         "rbac-users",
         "rbac-groups",
         "rbac-domains",
@@ -71,3 +72,28 @@ def test_rbac_charts_bucket_each_measure():
         {"label": "0", "data": [4, 0]},
     ]
     assert charts["rbac-domains"].series.build(summaries, {})["datasets"] == []
+
+
+def test_the_share_that_uses_it_divides_by_the_systems_that_sent_the_measure():
+    from pulpanalytics.metrics.rbac import share_using
+
+    summary = {
+        "rbac": [
+            {"measure": "users", "number": 5, "count": 9},
+            {"measure": "domains", "number": 0, "count": 6},
+            {"measure": "domains", "number": 2, "count": 1},
+            {"measure": "domains", "number": 0, "count": 1, "other": True},  # 1..k-1: numbers >= 1
+            {"measure": "custom_roles", "number": 3, "count": 4},
+            {"measure": "custom_roles", "number": 0, "count": 2, "other": True},  # 0 may be in it
+        ]
+    }
+    assert share_using(summary, "domains") == 25.0  # 2 of the 8 that sent domains
+    assert share_using(summary, "custom_roles") is None
+    assert share_using(summary, "custom_access_policies") is None  # nobody sent it
+    chart = next(c for c in Rbac().charts() if c.name == "rbac-share")
+    assert chart.percent
+    assert chart.series.build([{"date": "2026-03-01", **summary}], {})["datasets"] == [
+        {"label": "Domains", "data": [25.0]},
+        {"label": "Custom access policies", "data": [None]},
+        {"label": "Custom roles", "data": [None]},
+    ]
