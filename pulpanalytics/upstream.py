@@ -27,7 +27,9 @@ from pulpanalytics.ingest import (
     MAX_COMPONENTS,
     MAX_NAME_LENGTH,
     MAX_VERSION_LENGTH,
+    UPSERT_MONTH_SQL,
     UPSERT_SYSTEM_SQL,
+    day_bit,
     insert_components,
     report_data,
 )
@@ -276,6 +278,8 @@ def store_upstream_reports(day: date, reports: Iterable[UpstreamReport]) -> tupl
             system_pk, first_seen = cursor.fetchone()
             age_days = max((day - as_date(first_seen)).days, 0)
             data = json.dumps(report_data(message))
+            # The day's bit of the system's activity (cohorts, returning), as ingest sets it.
+            cursor.execute(UPSERT_MONTH_SQL, [system_pk, day.replace(day=1), day_bit(day)])
             cursor.execute(INSERT_REPORT_SQL, [system_pk, day, age_days, data])
             row = cursor.fetchone()
             if row is not None:
@@ -323,7 +327,24 @@ def seed_registry(rows: Iterable[RegistryRow], *, write: bool = True) -> tuple[i
             System.objects.bulk_create(created)
             System.objects.bulk_update(changed, ["first_seen", "last_seen"])
             _age_again(moved)
+            _active_on_first_and_last_day([*created, *changed])
     return new, earlier
+
+
+def _active_on_first_and_last_day(systems: list[System]) -> None:
+    """The activity the old site's registry rows tell (their first and last day), as the
+    migration that made SystemMonth backfilled it; OR-ed into what is there."""
+    pks = {system.system_hash: pk for system in systems for pk in [system.pk] if pk}
+    missing = [system.system_hash for system in systems if not system.pk]
+    if missing:
+        pks.update(System.objects.filter(system_hash__in=missing).values_list("system_hash", "id"))
+    with connection.cursor() as cursor:
+        for system in systems:
+            for day in {system.first_seen, system.last_seen}:
+                cursor.execute(
+                    UPSERT_MONTH_SQL,
+                    [pks[system.system_hash], day.replace(day=1), day_bit(day)],
+                )
 
 
 def _age_again(systems: list[System]) -> None:

@@ -517,3 +517,18 @@ def test_a_lost_upstream_connection_stops_the_run_with_an_error_and_a_rerun_goes
     assert import_upstream("--from", upstream_database)[-1].startswith(
         "Imported 2 upstream summaries and 2 raw reports of 1 day"
     )
+
+
+def test_the_import_records_each_systems_activity_for_the_cohorts(upstream_file, ours):
+    from pulpanalytics.models import SystemMonth
+
+    import_upstream("--from-file", str(upstream_file))
+
+    def days_of(clear: str) -> dict[str, int]:
+        rows = SystemMonth.objects.filter(system__system_hash=hash_system_id(clear))
+        return {str(month): days for month, days in rows.values_list("month", "days")}
+
+    # A: first seen 2023-01-10, a raw report of 2023-03-03 imported (and last seen that day).
+    assert days_of(A) == {"2023-01-01": 1 << 9, "2023-03-01": 1 << 2}
+    # C: its report was left out, but the old site saw it on 2023-03-01 and 2023-03-03.
+    assert days_of(C) == {"2023-03-01": (1 << 0) | (1 << 2)}
