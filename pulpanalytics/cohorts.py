@@ -1,5 +1,5 @@
 """Cohorts: who stays. The installations first seen in a month, and how many of them report in
-each month after it (DESIGN §8), from the activity kept per system and month (SystemMonth).
+each month after it (docs/design.md), from the activity kept per system and month (SystemMonth).
 
 A cohort is the installations whose first_seen (the registry's) is in that month and that
 reported on at least two different days: a one-day install (a CI run) is in none. active[k] is

@@ -1,4 +1,4 @@
-"""What maintainers decide from the summaries (DESIGN.md §7): when each release of a component
+"""What maintainers decide from the summaries (docs/design.md): when each release of a component
 first ran and how fast it spread, the versions most installations already have (support levels),
 and whom a new minimum (a component version, or a PostgreSQL major) would leave behind.
 

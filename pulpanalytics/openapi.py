@@ -234,7 +234,7 @@ def _decision_path(
 
 
 def decision_paths() -> dict:
-    """The answers of pulpanalytics/decisions.py (DESIGN.md §7)."""
+    """The answers of pulpanalytics/decisions.py (docs/design.md)."""
     path = lambda name: unquote(reverse(name, args=["{name}"]))  # noqa: E731
     return {
         path("releases"): _decision_path(

@@ -395,7 +395,7 @@ def plugin_blocks(selection: Selection, *, name: str, mode: str) -> list[ChartBl
     ]
 
 
-# --- the decision pages (DESIGN.md §7) ---
+# --- the decision pages (docs/design.md) ---
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Fleet dynamics (DESIGN §8): returning, cohorts and the activity behind them, computed by hand
+"""Fleet dynamics (docs/design.md): returning, cohorts and the activity behind them, by hand
 for a small fleet over four months; on SQLite and PostgreSQL."""
 
 import csv

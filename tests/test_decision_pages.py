@@ -1,4 +1,4 @@
-"""The decision pages (DESIGN.md §7): the plugin page's releases, support levels and impact form,
+"""The decision pages (docs/design.md): the plugin page's releases, support levels and impact form,
 the compatibility tables and the upgrades page, on a small fleet worked out by hand.
 
     system  2026-03-01 (new)       2026-03-02             2026-03-03    PostgreSQL

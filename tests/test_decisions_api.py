@@ -1,4 +1,4 @@
-"""The decision APIs (DESIGN.md §7) on five hand-made days, every answer worked out by hand.
+"""The decision APIs (docs/design.md) on five hand-made days, every answer worked out by hand.
 
 day         core persistent systems by version              PostgreSQL
 2026-03-01  3.44.1 x6, 3.45.0 x2                             -

@@ -359,7 +359,7 @@ def reference_summary(reports: list[dict], day: dt.date, first_seen: dict[int, d
 
 
 def reference_decisions(reports: list[dict], persistent: list[dict], day: dt.date) -> dict:
-    """DESIGN.md section 6 in plain Python (every PostgreSQL version of the strategy is valid)."""
+    """docs/design.md in plain Python (every PostgreSQL version of the strategy is valid)."""
     with_core = [r for r in persistent if "core" in r["components"]]
     compatibility = _count(
         (name, xy(version), xy(r["components"]["core"]))

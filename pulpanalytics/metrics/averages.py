@@ -12,7 +12,7 @@ from pulpanalytics.plausible import max_count
 # Both databases average in double precision but may sum in another order: round so that SQLite
 # and PostgreSQL store the same number.
 DECIMALS = 4
-# The percentiles a summary gives of each part (DESIGN §6 pNN).
+# The percentiles a summary gives of each part (docs/design.md).
 PERCENTILES = (50, 90)
 
 

@@ -1,4 +1,4 @@
-"""A small fleet over six days for the decision statistics (DESIGN §6), every number by hand.
+"""A small fleet over six days for the decision statistics (docs/design.md), every number by hand.
 
     system  D0                         D1                         D2..D3  D4
     1       core 3.44.1, file 1.2.0    core 3.45.0, file 1.2.0            .
