@@ -265,3 +265,14 @@ def simulate(*args: str, out: StringIO | None = None, now: dt.datetime = FLEET_N
     with time_machine.travel(now, tick=False):
         call_command("simulate_fleet", *args, stdout=out)
     return out.getvalue().splitlines()
+
+
+def summary_part(summary: dict, expected: dict) -> dict:
+    """The summary's keys that `expected` names, in the summary's order (a missing one fails).
+
+    A whole-summary test compares this with its expectation: a metric added later brings keys
+    of its own, which its own tests check, and no whole-summary test needs editing for it.
+    """
+    missing = expected.keys() - summary.keys()
+    assert not missing, f"the summary lacks {sorted(missing)}"
+    return {key: summary[key] for key in summary if key in expected}

@@ -21,7 +21,16 @@ from pulpanalytics import ingest, summarize
 from pulpanalytics.metrics.series import newest_first, xy
 from pulpanalytics.models import Component, DailySummary, Report, System
 from pulpanalytics.system_ids import hash_system_id
-from tests.helpers import ROOT, at, build_telemetry, database_url, manage, server_env, system_id
+from tests.helpers import (
+    ROOT,
+    at,
+    build_telemetry,
+    database_url,
+    manage,
+    server_env,
+    summary_part,
+    system_id,
+)
 
 
 def summaries_hash() -> str:
@@ -466,7 +475,8 @@ def test_d7_summaries_match_a_plain_python_recomputation(reports):
                 accepted.append({**r, "day": day})
         for offset in range(4):
             day = start + dt.timedelta(days=offset)
-            assert summarize.compute_summary(day) == reference_summary(accepted, day, first_seen)
+            expected = reference_summary(accepted, day, first_seen)
+            assert summary_part(summarize.compute_summary(day), expected) == expected
         transaction.set_rollback(True)
 
 
