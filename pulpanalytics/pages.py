@@ -147,6 +147,7 @@ class ChartBlock:
     day: date | None = None  # the day a chart of the latest day shows
     # Vertical lines on an over-time chart: {"label": an x label, "text": what happened}.
     markers: list[dict[str, str]] = field(default_factory=list)
+    reported: str = ""  # how many systems sent the optional field the chart counts
 
     @property
     def over_time(self) -> bool:
@@ -336,6 +337,23 @@ class Selection:
             percent=chart.percent or params.get("mode") == "percent",
             day=None if isinstance(chart, OverTimeChart) else latest_day(self.summaries),
             markers=self.markers if isinstance(chart, OverTimeChart) else [],
+            reported=self.reported(chart.reported_field),
+        )
+
+    def reported(self, field_name: str) -> str:
+        """ "N of M persistent systems report this (on D)": how many of the window's latest
+        day's persistent systems sent the optional field a chart counts, or "" (no such field,
+        or a day summarized before the `fields` key existed)."""
+        latest = self.summaries.latest if field_name else None
+        entry = next(
+            (e for e in (latest or {}).get("fields", []) if e.get("field") == field_name), None
+        )
+        if entry is None:
+            return ""
+        whole = latest["persistent_systems"]
+        return (
+            f"{entry['systems']:,} of {whole:,} persistent systems report this "
+            f"(on {latest['date']}); the numbers are of those that do."
         )
 
 

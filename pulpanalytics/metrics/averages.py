@@ -83,13 +83,20 @@ class ProcessesAndHostsAverages(Metric):
             OverTimeChart(
                 name=self.field.replace("_", "-"),
                 title=self.title,
-                description=f"Average number of online {self.noun} processes, and of hosts "
-                f"running them, per persistent system that reported them.",
+                description=f"Online {self.noun} processes, and hosts running them, per "
+                "persistent system that reported them: the average, the median and the 90th "
+                "percentile (nine in ten systems have at most that many).",
                 kind="line",
-                y_label="Average per persistent system",
+                y_label="Per persistent system",
+                reported_field=self.field,
                 series=lines(
                     ("Processes (average)", lambda s: s[self.field]["processes_avg"]),
+                    # .get: days summarized before the percentiles existed have no value there.
+                    ("Processes (median)", lambda s: s[self.field].get("processes_p50")),
+                    ("Processes (p90)", lambda s: s[self.field].get("processes_p90")),
                     ("Hosts (average)", lambda s: s[self.field]["hosts_avg"]),
+                    ("Hosts (median)", lambda s: s[self.field].get("hosts_p50")),
+                    ("Hosts (p90)", lambda s: s[self.field].get("hosts_p90")),
                 ),
             )
         ]

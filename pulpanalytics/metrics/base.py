@@ -149,6 +149,9 @@ class Chart:
     examples: Mapping[str, str] = field(default_factory=dict)
     x_label: str = ""
     y_label: str = ""
+    # The optional report field the chart counts (e.g. "postgresql_version"): its page says how
+    # many of the persistent systems sent it (the `fields` key), the denominator of its numbers.
+    reported_field: str = ""
 
     @property
     def x_title(self) -> str:

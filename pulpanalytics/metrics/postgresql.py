@@ -56,6 +56,7 @@ class PostgresqlVersions(Metric):
     def charts(self) -> list[Chart]:
         return [
             LatestChart(
+                reported_field="postgresql_version",
                 name="postgresql-latest",
                 title="PostgreSQL versions on the latest day",
                 description="Persistent systems by the PostgreSQL version they run.",
@@ -64,6 +65,7 @@ class PostgresqlVersions(Metric):
                 build=self.latest_chart,
             ),
             OverTimeChart(
+                reported_field="postgresql_version",
                 name="postgresql",
                 title="PostgreSQL major versions over time",
                 description="Persistent systems by PostgreSQL major version.",

@@ -69,6 +69,7 @@ class Rbac(Metric):
 
     def charts(self) -> list[Chart]:
         share = OverTimeChart(
+            reported_field="rbac_stats",
             name="rbac-share",
             title="Share that uses it",
             description="Of the persistent systems that reported RBAC numbers, the share with at "
@@ -86,6 +87,7 @@ class Rbac(Metric):
         )
         return [share] + [
             OverTimeChart(
+                reported_field="rbac_stats",
                 name=f"rbac-{measure.replace('_', '-')}",
                 title=measure.replace("_", " ").capitalize(),
                 description=f"Persistent systems that reported their number of "

@@ -48,7 +48,12 @@ def test_content_apps_chart():
     ]
     (chart,) = OnlineContentApps().charts()
     assert chart.name == "online-content-apps"
-    assert chart.series.build(summaries, {})["datasets"] == [
-        {"label": "Processes (average)", "data": [2.0]},
-        {"label": "Hosts (average)", "data": [1.0]},
-    ]
+    datasets = chart.series.build(summaries, {})["datasets"]
+    assert {d["label"]: d["data"] for d in datasets} == {
+        "Processes (average)": [2.0],
+        "Processes (median)": [None],
+        "Processes (p90)": [None],
+        "Hosts (average)": [1.0],
+        "Hosts (median)": [None],
+        "Hosts (p90)": [None],
+    }

@@ -80,9 +80,14 @@ def test_workers_above_the_plausible_ceiling_count_as_not_sent(report_on):
 
 
 def test_workers_chart_has_processes_and_hosts_lines():
+    percentiles = {"processes_p50": 3, "processes_p90": 9, "hosts_p50": 1, "hosts_p90": 2}
     summaries = [
+        # Summarized before the percentiles existed: no value there, the averages still drawn.
         {"date": "2026-03-01", "online_workers": {"processes_avg": None, "hosts_avg": None}},
-        {"date": "2026-03-02", "online_workers": {"processes_avg": 4.5, "hosts_avg": 1.25}},
+        {
+            "date": "2026-03-02",
+            "online_workers": {"processes_avg": 4.5, "hosts_avg": 1.25, **percentiles},
+        },
     ]
     (chart,) = OnlineWorkers().charts()
     assert chart.name == "online-workers"
@@ -90,7 +95,11 @@ def test_workers_chart_has_processes_and_hosts_lines():
         "labels": ["2026-03-01", "2026-03-02"],
         "datasets": [
             {"label": "Processes (average)", "data": [None, 4.5]},
+            {"label": "Processes (median)", "data": [None, 3]},
+            {"label": "Processes (p90)", "data": [None, 9]},
             {"label": "Hosts (average)", "data": [None, 1.25]},
+            {"label": "Hosts (median)", "data": [None, 1]},
+            {"label": "Hosts (p90)", "data": [None, 2]},
         ],
     }
 
