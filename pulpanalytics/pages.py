@@ -76,7 +76,12 @@ CHART_PAGES = (
         "Deployments",
         "How big a typical persistent installation is: its online workers and content apps, "
         "and the hosts they run on.",
-        charts=("online-workers", "online-content-apps"),
+        charts=(
+            "online-workers",
+            "online-workers-sizes",
+            "online-content-apps",
+            "online-content-apps-sizes",
+        ),
     ),
     Page(
         "postgresql",

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rsummary.proto\x12\rpulpanalytics\"\xe8\r\n\x07Summary\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12\x13\n\x0bnew_systems\x18\x03 \x01(\r\x12\x1a\n\x12persistent_systems\x18\x04 \x01(\r\x12,\n\x03\x61ge\x18\x05 \x03(\x0b\x32\x1f.pulpanalytics.Summary.AgeCount\x12\x34\n\ncomponents\x18\x06 \x03(\x0b\x32 .pulpanalytics.Summary.Component\x12J\n\x13postgresql_versions\x18\x07 \x03(\x0b\x32-.pulpanalytics.Summary.PostgresqlVersionCount\x12@\n\x0eonline_workers\x18\x08 \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12\x45\n\x13online_content_apps\x18\t \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12.\n\x04rbac\x18\n \x03(\x0b\x32 .pulpanalytics.Summary.RbacCount\x12@\n\rcompatibility\x18\x0b \x03(\x0b\x32).pulpanalytics.Summary.CompatibilityCount\x12\x43\n\x0fpostgresql_core\x18\x0c \x03(\x0b\x32*.pulpanalytics.Summary.PostgresqlCoreCount\x12\x35\n\x08upgrades\x18\r \x03(\x0b\x32#.pulpanalytics.Summary.UpgradeCount\x12\x31\n\x06\x66ields\x18\x0e \x03(\x0b\x32!.pulpanalytics.Summary.FieldCount\x12\x11\n\treturning\x18\x10 \x01(\r\x12\x0e\n\x06source\x18\x0f \x01(\t\x1a\x36\n\x08\x41geCount\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a=\n\x0cVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a\x9c\x01\n\tComponent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12/\n\x02xy\x18\x03 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\x30\n\x03xyz\x18\x04 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\r\n\x05other\x18\x05 \x01(\x08\x1aG\n\x16PostgresqlVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a\x8f\x02\n\x11ProcessesAndHosts\x12\x1a\n\rprocesses_avg\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x16\n\thosts_avg\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1a\n\rprocesses_p50\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1a\n\rprocesses_p90\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x16\n\thosts_p50\x18\x05 \x01(\rH\x04\x88\x01\x01\x12\x16\n\thosts_p90\x18\x06 \x01(\rH\x05\x88\x01\x01\x42\x10\n\x0e_processes_avgB\x0c\n\n_hosts_avgB\x10\n\x0e_processes_p50B\x10\n\x0e_processes_p90B\x0c\n\n_hosts_p50B\x0c\n\n_hosts_p90\x1aJ\n\tRbacCount\x12\x0f\n\x07measure\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\r\n\x05other\x18\x04 \x01(\x08\x1a\x64\n\x12\x43ompatibilityCount\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04\x63ore\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12\r\n\x05other\x18\x05 \x01(\x08\x1aU\n\x13PostgresqlCoreCount\x12\x12\n\npostgresql\x18\x01 \x01(\t\x12\x0c\n\x04\x63ore\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\r\n\x05other\x18\x04 \x01(\x08\x1aY\n\x0cUpgradeCount\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12\r\n\x05other\x18\x05 \x01(\x08\x1a;\n\nFieldCount\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rsummary.proto\x12\rpulpanalytics\"\x90\x0f\n\x07Summary\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12\x13\n\x0bnew_systems\x18\x03 \x01(\r\x12\x1a\n\x12persistent_systems\x18\x04 \x01(\r\x12,\n\x03\x61ge\x18\x05 \x03(\x0b\x32\x1f.pulpanalytics.Summary.AgeCount\x12\x34\n\ncomponents\x18\x06 \x03(\x0b\x32 .pulpanalytics.Summary.Component\x12J\n\x13postgresql_versions\x18\x07 \x03(\x0b\x32-.pulpanalytics.Summary.PostgresqlVersionCount\x12@\n\x0eonline_workers\x18\x08 \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12\x45\n\x13online_content_apps\x18\t \x01(\x0b\x32(.pulpanalytics.Summary.ProcessesAndHosts\x12.\n\x04rbac\x18\n \x03(\x0b\x32 .pulpanalytics.Summary.RbacCount\x12@\n\rcompatibility\x18\x0b \x03(\x0b\x32).pulpanalytics.Summary.CompatibilityCount\x12\x43\n\x0fpostgresql_core\x18\x0c \x03(\x0b\x32*.pulpanalytics.Summary.PostgresqlCoreCount\x12\x35\n\x08upgrades\x18\r \x03(\x0b\x32#.pulpanalytics.Summary.UpgradeCount\x12\x31\n\x06\x66ields\x18\x0e \x03(\x0b\x32!.pulpanalytics.Summary.FieldCount\x12\x11\n\treturning\x18\x10 \x01(\r\x12\x44\n\x10\x64\x65ployment_sizes\x18\x11 \x03(\x0b\x32*.pulpanalytics.Summary.DeploymentSizeCount\x12\x0e\n\x06source\x18\x0f \x01(\t\x1a\x36\n\x08\x41geCount\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a=\n\x0cVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a\x9c\x01\n\tComponent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12/\n\x02xy\x18\x03 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\x30\n\x03xyz\x18\x04 \x03(\x0b\x32#.pulpanalytics.Summary.VersionCount\x12\r\n\x05other\x18\x05 \x01(\x08\x1aG\n\x16PostgresqlVersionCount\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a\x8f\x02\n\x11ProcessesAndHosts\x12\x1a\n\rprocesses_avg\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x16\n\thosts_avg\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1a\n\rprocesses_p50\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1a\n\rprocesses_p90\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x16\n\thosts_p50\x18\x05 \x01(\rH\x04\x88\x01\x01\x12\x16\n\thosts_p90\x18\x06 \x01(\rH\x05\x88\x01\x01\x42\x10\n\x0e_processes_avgB\x0c\n\n_hosts_avgB\x10\n\x0e_processes_p50B\x10\n\x0e_processes_p90B\x0c\n\n_hosts_p50B\x0c\n\n_hosts_p90\x1aJ\n\tRbacCount\x12\x0f\n\x07measure\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\r\n\x05other\x18\x04 \x01(\x08\x1a\x64\n\x12\x43ompatibilityCount\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04\x63ore\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12\r\n\x05other\x18\x05 \x01(\x08\x1aU\n\x13PostgresqlCoreCount\x12\x12\n\npostgresql\x18\x01 \x01(\t\x12\x0c\n\x04\x63ore\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\r\n\x05other\x18\x04 \x01(\x08\x1aY\n\x0cUpgradeCount\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12\n\n\x02to\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12\r\n\x05other\x18\x05 \x01(\x08\x1a;\n\nFieldCount\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0f\n\x07systems\x18\x02 \x01(\r\x12\r\n\x05other\x18\x03 \x01(\x08\x1a`\n\x13\x44\x65ploymentSizeCount\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0c\n\x04part\x18\x02 \x01(\t\x12\x0e\n\x06number\x18\x03 \x01(\r\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12\r\n\x05other\x18\x05 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,25 +32,27 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'summary_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUMMARY']._serialized_start=33
-  _globals['_SUMMARY']._serialized_end=1801
-  _globals['_SUMMARY_AGECOUNT']._serialized_start=761
-  _globals['_SUMMARY_AGECOUNT']._serialized_end=815
-  _globals['_SUMMARY_VERSIONCOUNT']._serialized_start=817
-  _globals['_SUMMARY_VERSIONCOUNT']._serialized_end=878
-  _globals['_SUMMARY_COMPONENT']._serialized_start=881
-  _globals['_SUMMARY_COMPONENT']._serialized_end=1037
-  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_start=1039
-  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_end=1110
-  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_start=1113
-  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_end=1384
-  _globals['_SUMMARY_RBACCOUNT']._serialized_start=1386
-  _globals['_SUMMARY_RBACCOUNT']._serialized_end=1460
-  _globals['_SUMMARY_COMPATIBILITYCOUNT']._serialized_start=1462
-  _globals['_SUMMARY_COMPATIBILITYCOUNT']._serialized_end=1562
-  _globals['_SUMMARY_POSTGRESQLCORECOUNT']._serialized_start=1564
-  _globals['_SUMMARY_POSTGRESQLCORECOUNT']._serialized_end=1649
-  _globals['_SUMMARY_UPGRADECOUNT']._serialized_start=1651
-  _globals['_SUMMARY_UPGRADECOUNT']._serialized_end=1740
-  _globals['_SUMMARY_FIELDCOUNT']._serialized_start=1742
-  _globals['_SUMMARY_FIELDCOUNT']._serialized_end=1801
+  _globals['_SUMMARY']._serialized_end=1969
+  _globals['_SUMMARY_AGECOUNT']._serialized_start=831
+  _globals['_SUMMARY_AGECOUNT']._serialized_end=885
+  _globals['_SUMMARY_VERSIONCOUNT']._serialized_start=887
+  _globals['_SUMMARY_VERSIONCOUNT']._serialized_end=948
+  _globals['_SUMMARY_COMPONENT']._serialized_start=951
+  _globals['_SUMMARY_COMPONENT']._serialized_end=1107
+  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_start=1109
+  _globals['_SUMMARY_POSTGRESQLVERSIONCOUNT']._serialized_end=1180
+  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_start=1183
+  _globals['_SUMMARY_PROCESSESANDHOSTS']._serialized_end=1454
+  _globals['_SUMMARY_RBACCOUNT']._serialized_start=1456
+  _globals['_SUMMARY_RBACCOUNT']._serialized_end=1530
+  _globals['_SUMMARY_COMPATIBILITYCOUNT']._serialized_start=1532
+  _globals['_SUMMARY_COMPATIBILITYCOUNT']._serialized_end=1632
+  _globals['_SUMMARY_POSTGRESQLCORECOUNT']._serialized_start=1634
+  _globals['_SUMMARY_POSTGRESQLCORECOUNT']._serialized_end=1719
+  _globals['_SUMMARY_UPGRADECOUNT']._serialized_start=1721
+  _globals['_SUMMARY_UPGRADECOUNT']._serialized_end=1810
+  _globals['_SUMMARY_FIELDCOUNT']._serialized_start=1812
+  _globals['_SUMMARY_FIELDCOUNT']._serialized_end=1871
+  _globals['_SUMMARY_DEPLOYMENTSIZECOUNT']._serialized_start=1873
+  _globals['_SUMMARY_DEPLOYMENTSIZECOUNT']._serialized_end=1969
 # @@protoc_insertion_point(module_scope)

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Summary(_message.Message):
-    __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac", "compatibility", "postgresql_core", "upgrades", "fields", "returning", "source")
+    __slots__ = ("date", "systems", "new_systems", "persistent_systems", "age", "components", "postgresql_versions", "online_workers", "online_content_apps", "rbac", "compatibility", "postgresql_core", "upgrades", "fields", "returning", "deployment_sizes", "source")
     class AgeCount(_message.Message):
         __slots__ = ("days", "count", "other")
         DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +119,19 @@ class Summary(_message.Message):
         systems: int
         other: bool
         def __init__(self, field: _Optional[str] = ..., systems: _Optional[int] = ..., other: _Optional[bool] = ...) -> None: ...
+    class DeploymentSizeCount(_message.Message):
+        __slots__ = ("field", "part", "number", "count", "other")
+        FIELD_FIELD_NUMBER: _ClassVar[int]
+        PART_FIELD_NUMBER: _ClassVar[int]
+        NUMBER_FIELD_NUMBER: _ClassVar[int]
+        COUNT_FIELD_NUMBER: _ClassVar[int]
+        OTHER_FIELD_NUMBER: _ClassVar[int]
+        field: str
+        part: str
+        number: int
+        count: int
+        other: bool
+        def __init__(self, field: _Optional[str] = ..., part: _Optional[str] = ..., number: _Optional[int] = ..., count: _Optional[int] = ..., other: _Optional[bool] = ...) -> None: ...
     DATE_FIELD_NUMBER: _ClassVar[int]
     SYSTEMS_FIELD_NUMBER: _ClassVar[int]
     NEW_SYSTEMS_FIELD_NUMBER: _ClassVar[int]
@@ -134,6 +147,7 @@ class Summary(_message.Message):
     UPGRADES_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
     RETURNING_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENT_SIZES_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     date: str
     systems: int
@@ -150,5 +164,6 @@ class Summary(_message.Message):
     upgrades: _containers.RepeatedCompositeFieldContainer[Summary.UpgradeCount]
     fields: _containers.RepeatedCompositeFieldContainer[Summary.FieldCount]
     returning: int
+    deployment_sizes: _containers.RepeatedCompositeFieldContainer[Summary.DeploymentSizeCount]
     source: str
-    def __init__(self, date: _Optional[str] = ..., systems: _Optional[int] = ..., new_systems: _Optional[int] = ..., persistent_systems: _Optional[int] = ..., age: _Optional[_Iterable[_Union[Summary.AgeCount, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[Summary.Component, _Mapping]]] = ..., postgresql_versions: _Optional[_Iterable[_Union[Summary.PostgresqlVersionCount, _Mapping]]] = ..., online_workers: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., online_content_apps: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., rbac: _Optional[_Iterable[_Union[Summary.RbacCount, _Mapping]]] = ..., compatibility: _Optional[_Iterable[_Union[Summary.CompatibilityCount, _Mapping]]] = ..., postgresql_core: _Optional[_Iterable[_Union[Summary.PostgresqlCoreCount, _Mapping]]] = ..., upgrades: _Optional[_Iterable[_Union[Summary.UpgradeCount, _Mapping]]] = ..., fields: _Optional[_Iterable[_Union[Summary.FieldCount, _Mapping]]] = ..., returning: _Optional[int] = ..., source: _Optional[str] = ...) -> None: ...
+    def __init__(self, date: _Optional[str] = ..., systems: _Optional[int] = ..., new_systems: _Optional[int] = ..., persistent_systems: _Optional[int] = ..., age: _Optional[_Iterable[_Union[Summary.AgeCount, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[Summary.Component, _Mapping]]] = ..., postgresql_versions: _Optional[_Iterable[_Union[Summary.PostgresqlVersionCount, _Mapping]]] = ..., online_workers: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., online_content_apps: _Optional[_Union[Summary.ProcessesAndHosts, _Mapping]] = ..., rbac: _Optional[_Iterable[_Union[Summary.RbacCount, _Mapping]]] = ..., compatibility: _Optional[_Iterable[_Union[Summary.CompatibilityCount, _Mapping]]] = ..., postgresql_core: _Optional[_Iterable[_Union[Summary.PostgresqlCoreCount, _Mapping]]] = ..., upgrades: _Optional[_Iterable[_Union[Summary.UpgradeCount, _Mapping]]] = ..., fields: _Optional[_Iterable[_Union[Summary.FieldCount, _Mapping]]] = ..., returning: _Optional[int] = ..., deployment_sizes: _Optional[_Iterable[_Union[Summary.DeploymentSizeCount, _Mapping]]] = ..., source: _Optional[str] = ...) -> None: ...

@@ -23,7 +23,12 @@ PAGES = {
         "component-newer",
         "release-adoption",
     ],
-    "/deployments/": ["online-workers", "online-content-apps"],
+    "/deployments/": [
+        "online-workers",
+        "online-workers-sizes",
+        "online-content-apps",
+        "online-content-apps-sizes",
+    ],
     "/postgresql/": ["postgresql-latest", "postgresql"],
     "/age/": ["age-latest", "age"],
     "/rbac/": [

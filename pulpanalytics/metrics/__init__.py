@@ -8,6 +8,7 @@ from pulpanalytics.metrics.base import Chart, Metric
 from pulpanalytics.metrics.compatibility import Compatibility
 from pulpanalytics.metrics.components import Components
 from pulpanalytics.metrics.content_apps import OnlineContentApps
+from pulpanalytics.metrics.deployment_sizes import DeploymentSizes
 from pulpanalytics.metrics.fields import Fields
 from pulpanalytics.metrics.fleet import FleetDynamics
 from pulpanalytics.metrics.postgresql import PostgresqlVersions
@@ -28,6 +29,7 @@ METRICS: list[Metric] = [
     Upgrades(),
     Fields(),
     FleetDynamics(),
+    DeploymentSizes(),
 ]
 
 

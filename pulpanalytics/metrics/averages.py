@@ -28,6 +28,27 @@ def nearest_rank(counts: list[tuple[int, int]], percentile: int) -> int | None:
     return None
 
 
+def distributions(day: Day, field: str, parts: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
+    """(value, systems) of each part of a report field, ascending: one GROUP BY over the (few
+    hundred) distinct combinations of the parts' values; a value above PLAUSIBLE_MAX_COUNT or
+    not sent is left out of its part."""
+    rows = (
+        day.persistent_reports.annotate(
+            **{part: Cast(KT(f"data__{field}__{part}"), BigIntegerField()) for part in parts}
+        )
+        .values(*parts)
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    counts: dict[str, dict[int, int]] = {part: {} for part in parts}
+    for row in rows:
+        for part in parts:
+            value = row[part]
+            if value is not None and value <= max_count():
+                counts[part][value] = counts[part].get(value, 0) + row["count"]
+    return {part: sorted(found.items()) for part, found in counts.items()}
+
+
 class ProcessesAndHostsAverages(Metric):
     """Averages and percentiles of `<field>.processes` and `<field>.hosts` over persistent
     systems sending them."""
@@ -50,33 +71,10 @@ class ProcessesAndHostsAverages(Metric):
             key: None if value is None else round(value, DECIMALS)
             for key, value in averages.items()
         }
-        for part, counts in self.distributions(day, parts).items():
+        for part, counts in distributions(day, self.field, parts).items():
             for percentile in PERCENTILES:
                 numbers[f"{part}_p{percentile}"] = nearest_rank(counts, percentile)
         return {self.field: numbers}
-
-    def distributions(self, day: Day, parts: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
-        """(value, systems) of each part, ascending: one GROUP BY over the (few hundred)
-        distinct combinations of the parts' values; a value above PLAUSIBLE_MAX_COUNT or not
-        sent is left out of its part."""
-        rows = (
-            day.persistent_reports.annotate(
-                **{
-                    part: Cast(KT(f"data__{self.field}__{part}"), BigIntegerField())
-                    for part in parts
-                }
-            )
-            .values(*parts)
-            .annotate(count=Count("id"))
-            .order_by()
-        )
-        counts: dict[str, dict[int, int]] = {part: {} for part in parts}
-        for row in rows:
-            for part in parts:
-                value = row[part]
-                if value is not None and value <= max_count():
-                    counts[part][value] = counts[part].get(value, 0) + row["count"]
-        return {part: sorted(found.items()) for part, found in counts.items()}
 
     def charts(self) -> list[Chart]:
         return [

@@ -17,7 +17,12 @@ PAGES = {
         "chart-component-newer": 3,
         "chart-release-adoption": 44,  # days since the first day that counts core
     },
-    "/deployments/": {"chart-online-workers": 45, "chart-online-content-apps": 45},
+    "/deployments/": {
+        "chart-online-workers": 45,
+        "chart-online-workers-sizes": 3,
+        "chart-online-content-apps": 45,
+        "chart-online-content-apps-sizes": 2,
+    },
     "/postgresql/": {"chart-postgresql-latest": 4, "chart-postgresql": 45},
     "/age/": {"chart-age-latest": 7, "chart-age": 45},
     "/rbac/": {
