@@ -188,7 +188,10 @@ EMAIL_SUBJECT_PREFIX = "[pulpanalytics] "
 # --- end of open data and the watchdog ---
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Not "django.contrib.admin": its AppConfig imports every admin module at start-up, and with
+    # them forms, the summarize module and more, in every process; app/urls.py runs the
+    # autodiscovery instead, so cron commands (manage.py summarize) start without it.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -213,6 +216,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "pulpanalytics.middleware.DatabaseUnavailableMiddleware",
     "pulpanalytics.middleware.AdminLoginThrottleMiddleware",
+    "pulpanalytics.middleware.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "app.urls"
@@ -317,6 +321,15 @@ def with_connection_settings(database: dict) -> dict:
 
 
 DATABASES["default"] = with_connection_settings(DATABASES["default"])
+# An optional read replica of the same database: public pages and the API read there
+# (pulpanalytics/replica.py); in tests it is the test database itself.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **with_connection_settings(database_from_url(DATABASE_REPLICA_URL)),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["pulpanalytics.replica.ReplicaRouter"]
 
 # The OpenShift router terminates TLS and appends the peer it saw to X-Forwarded-For; it also
 # overwrites X-Forwarded-Proto. Neither header is trusted unless a proxy is declared in front.
