@@ -246,7 +246,9 @@ def main() -> None:
         for server in servers.values():
             server.stop()
         drop_database(args.server, DATABASE)
-    write_results(args.json, "ingest", {"workers": args.workers, "runs": results})
+    write_results(
+        args.json, "ingest", {"workers": args.workers, "rounds": args.rounds, "runs": results}
+    )
 
 
 if __name__ == "__main__":
