@@ -45,7 +45,6 @@ HIT_SQL = (
     f'RETURNING count, (SELECT peeked.count FROM "{_COUNTERS}" peeked WHERE peeked.key = %s)'
 )
 READ_SQL = f'SELECT count FROM "{_COUNTERS}" WHERE key = %s'  # noqa: S608
-UNAVAILABLE = "limit %s: cache unavailable, not limiting"
 PURGE_SQL = f'DELETE FROM "{_COUNTERS}" WHERE expires < %s'  # noqa: S608
 
 
@@ -139,8 +138,8 @@ class Limit:
         peek_key = peek._key(address)[0] if peek and peek.limit else None
         cache = _cache()
         if cache is None:
-            expires = datetime.fromtimestamp(time.time() + seconds_left, UTC).replace(microsecond=0)
             connection = connections[_database()]
+            expires = _moment(connection.alias, time.time() + seconds_left)
             with connection.cursor() as cursor:
                 cursor.execute(HIT_SQL, [key, expires, peek_key])
                 used, peeked = cursor.fetchone()
@@ -233,6 +232,12 @@ def _increment(cache: BaseCache, key: str, seconds_left: int) -> int:
     return used
 
 
+def _moment(alias: str, seconds: float) -> object:
+    """A Unix time, whole seconds, as the database's datetime column takes it in plain SQL."""
+    moment = datetime.fromtimestamp(int(seconds), UTC)
+    return connections[alias].ops.adapt_datetimefield_value(moment)
+
+
 def _purge_expired(alias: str) -> None:
     """Delete the counters of ended windows, at most once a PURGE_INTERVAL_SECONDS; outside any
     transaction, so no report waits for it."""
@@ -243,7 +248,7 @@ def _purge_expired(alias: str) -> None:
     _next_purge = now + PURGE_INTERVAL_SECONDS
     try:
         with connections[alias].cursor() as cursor:
-            cursor.execute(PURGE_SQL, [datetime.fromtimestamp(now, UTC).replace(microsecond=0)])
+            cursor.execute(PURGE_SQL, [_moment(alias, now)])
     except Exception:
         # The counter was kept; the next purge, a minute on, deletes what this one missed.
         logger.warning("limits: could not purge expired counters", exc_info=True)
