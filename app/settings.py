@@ -375,8 +375,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The limits' counters live where every gunicorn worker sees them: a per-process cache would
-# multiply each limit by the number of workers. The database cache needs its table, which
-# migration 0003 creates.
+# multiply each limit by the number of workers. With the database cache as the default cache
+# (its table from migration 0003) they count in their own table (migration 0009, limits.py);
+# with REDIS_URL, in Redis.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
@@ -405,7 +406,7 @@ if CACHE_BACKEND == "locmem":
     }
 elif CACHE_BACKEND:
     raise ImproperlyConfigured(
-        f"CACHE_BACKEND={CACHE_BACKEND!r}: the only choice is 'locmem' (unset: the database cache,"
+        f"CACHE_BACKEND={CACHE_BACKEND!r}: the only choice is 'locmem' (unset: the database,"
         " or Redis with REDIS_URL)"
     )
 # Chart data is immutable for a version of the summaries it was built from (its cache key), so
