@@ -190,7 +190,10 @@ EMAIL_SUBJECT_PREFIX = "[pulpanalytics] "
 # --- end of open data and the watchdog ---
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Not "django.contrib.admin": its AppConfig imports every admin module at start-up, and with
+    # them forms, the summarize module and more, in every process; app/urls.py runs the
+    # autodiscovery instead, so cron commands (manage.py summarize) start without it.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -215,6 +218,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "pulpanalytics.middleware.DatabaseUnavailableMiddleware",
     "pulpanalytics.middleware.AdminLoginThrottleMiddleware",
+    "pulpanalytics.middleware.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "app.urls"
@@ -326,6 +330,15 @@ def with_connection_settings(database: dict) -> dict:
 
 
 DATABASES["default"] = with_connection_settings(DATABASES["default"])
+# An optional read replica of the same database: public pages and the API read there
+# (pulpanalytics/replica.py); in tests it is the test database itself.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **with_connection_settings(database_from_url(DATABASE_REPLICA_URL)),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["pulpanalytics.replica.ReplicaRouter"]
 
 # The OpenShift router terminates TLS and appends the peer it saw to X-Forwarded-For; it also
 # overwrites X-Forwarded-Proto. Neither header is trusted unless a proxy is declared in front.
@@ -371,8 +384,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The limits' counters live where every gunicorn worker sees them: a per-process cache would
-# multiply each limit by the number of workers. The database cache needs its table, which
-# migration 0003 creates.
+# multiply each limit by the number of workers. With the database cache as the default cache
+# (its table from migration 0003) they count in their own table (migration 0009, limits.py);
+# with REDIS_URL, in Redis.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
@@ -401,7 +415,7 @@ if CACHE_BACKEND == "locmem":
     }
 elif CACHE_BACKEND:
     raise ImproperlyConfigured(
-        f"CACHE_BACKEND={CACHE_BACKEND!r}: the only choice is 'locmem' (unset: the database cache,"
+        f"CACHE_BACKEND={CACHE_BACKEND!r}: the only choice is 'locmem' (unset: the database,"
         " or Redis with REDIS_URL)"
     )
 # Chart data is immutable for a version of the summaries it was built from (its cache key), so

@@ -3,6 +3,9 @@ from django.urls import path
 
 from pulpanalytics import api, monitoring, open_views, views
 
+# The admin's modules, registered here rather than at start-up (settings.INSTALLED_APPS).
+admin.autodiscover()
+
 urlpatterns = [
     path("", views.root, name="root"),
     path("plugins/", views.plugin_list, name="plugin-list"),

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from bench.common import PYTHON, ROOT, machine, write_results
 
 SCRIPTS = {
-    "ingest": ["-m", "bench.ingest", "-n", "4000"],
+    "ingest": ["-m", "bench.ingest", "-n", "2000"],
     "summarize": ["-m", "bench.summarize", "--repeats", "3"],
     "site": ["-m", "bench.site"],
 }
@@ -18,19 +18,24 @@ SCRIPTS = {
 
 def ingest_section(results: dict) -> list[str]:
     lines = [
-        f"gunicorn with the production config, {results['workers']} workers; the asyncio "
-        "client runs on the same 2 cores; one connection per request.",
+        f"gunicorn with the production config, {results['workers']} workers, twice on one "
+        "database: as deployed (the per-client limits at their defaults, every report from its "
+        "own address through a declared proxy) and with the limits off. The asyncio client runs "
+        "on the same 2 cores; one connection per request. Every workload runs "
+        f"{results.get('rounds', 1)} times, interleaved with the others; each row is its median "
+        "round, and ÷ /healthz divides by the /healthz row of the same concurrency.",
         "",
-        "| workload | concurrency | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL "
-        "CPU ms/req | ÷ /healthz ceiling | statuses |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| workload | limits | concurrency | req/s | p50 ms | p99 ms | server CPU ms/req | "
+        "PostgreSQL CPU ms/req | ÷ /healthz ceiling | statuses |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in results["runs"]:
         statuses = ", ".join(f"{code}: {count}" for code, count in row["statuses"].items())
         lines.append(
-            f"| {row['kind']} | {row['concurrency']} | {row['per_second']:.0f} | "
-            f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['server_cpu_ms']:.2f} | "
-            f"{row['db_cpu_ms']:.2f} | {row['of_ceiling']:.2f} | {statuses} |"
+            f"| {row['kind']} | {row.get('limits', 'off')} | {row['concurrency']} | "
+            f"{row['per_second']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
+            f"{row['server_cpu_ms']:.2f} | {row['db_cpu_ms']:.2f} | {row['of_ceiling']:.2f} | "
+            f"{statuses} |"
         )
     return lines
 
@@ -90,29 +95,43 @@ def verdicts(results: dict) -> list[str]:
         lines.append(f"- {'met' if met else '**missed**'}: {text}" + ("" if met else f" {limit}"))
 
     if "ingest" in results:
-        runs = {(r["kind"], r["concurrency"]): r for r in results["ingest"]["runs"]}
-        c8, c32 = runs.get(("distinct", 8)), runs.get(("distinct", 32))
-        ceiling8 = runs.get(("healthz", 8))
+        runs = {
+            (r["kind"], r.get("limits", "off"), r["concurrency"]): r
+            for r in results["ingest"]["runs"]
+        }
+        c8, c32 = runs.get(("distinct", "deployed", 8)), runs.get(("distinct", "deployed", 32))
+        off8 = runs.get(("distinct", "off", 8))
+        ceiling8 = runs.get(("healthz", "deployed", 8))
         errors = sum(r["errors"] for r in results["ingest"]["runs"])
         if c8 and ceiling8:
             verdict(
                 c8["per_second"] >= 600,
-                f"ingest {c8['per_second']:.0f} reports/s at 8.",
+                f"ingest as deployed {c8['per_second']:.0f} reports/s at 8.",
                 f"The machine sets it: the same gunicorn answers only {ceiling8['per_second']:.0f}"
                 " requests/s of /healthz, which touches no database, with "
                 f"{ceiling8['server_cpu_ms']:.1f} ms of CPU per request; 600 reports/s would "
-                "need a report to cost less than that empty request costs here.",
+                "need a report to cost about what that empty request costs here.",
             )
             verdict(
                 c8["of_ceiling"] >= 0.5,
-                f"ingest ÷ /healthz ceiling {c8['of_ceiling']:.2f} at 8.",
+                f"ingest as deployed ÷ /healthz ceiling {c8['of_ceiling']:.2f} at 8"
+                + (f" (limits off {off8['of_ceiling']:.2f})." if off8 else "."),
                 f"A report costs {c8['server_cpu_ms']:.1f} ms of gunicorn CPU and "
                 f"{c8['db_cpu_ms']:.1f} ms of PostgreSQL CPU against /healthz's "
                 f"{ceiling8['server_cpu_ms']:.1f} ms and none, on the same 2 cores as the "
                 "client: parse, and a durable transaction of three statements (registry upsert, "
                 "report, one multi-row insert of its components) behind the connection's health "
-                "check, five round trips in all. Half the ceiling would leave a report no more "
-                "than one more empty request's worth of CPU for all its database work.",
+                "check, plus one statement that counts the report (and, for a new system, one in "
+                "its transaction). What is left is the report's own work, limits off included.",
+            )
+        if c8 and off8:
+            verdict(
+                c8["per_second"] >= 0.9 * off8["per_second"],
+                f"limits on ÷ limits off {c8['per_second'] / off8['per_second']:.2f} at 8 "
+                f"({c8['per_second']:.0f} and {off8['per_second']:.0f} reports/s; CPU per report "
+                f"{c8['server_cpu_ms'] + c8['db_cpu_ms']:.2f} and "
+                f"{off8['server_cpu_ms'] + off8['db_cpu_ms']:.2f} ms).",
+                "Every report of this workload is a new system: two counting statements.",
             )
         verdict(errors == 0, f"{errors} errors (5xx or broken connections) in every run.")
         if c32:
@@ -177,6 +196,18 @@ def verdicts(results: dict) -> list[str]:
             "read and sent; over-time charts read their stored points (points.py), not the "
             "summaries.",
         )
+        healthz = paths.get("/healthz")
+        pages = [r for r in paths.values() if not r["path"].startswith(("/api/", "/healthz"))]
+        if healthz and pages:
+            slow_pages = [r for r in pages if r["warm_p50_ms"] > 2 * healthz["warm_p50_ms"]]
+            slowest = max(pages, key=lambda r: r["warm_p50_ms"])
+            verdict(
+                not slow_pages,
+                f"a repeat visit of a page within 2 x /healthz ({healthz['warm_p50_ms']:.2f} ms) "
+                f"on {len(pages) - len(slow_pages)} of {len(pages)} pages; the slowest, "
+                f"`{slowest['path']}`, {slowest['warm_p50_ms']:.2f} ms.",
+                "Over: " + ", ".join(f"`{r['path']}`" for r in slow_pages) + ".",
+            )
         visit = results["site"].get("visit")
         if visit:
             verdict(
@@ -202,12 +233,13 @@ def render(results: dict, facts: dict, seconds: float) -> str:
         "",
         "## Targets",
         "",
-        "- ingest: >= 600 reports/s at concurrency 8 and >= 0.5 x the /healthz ceiling; 0 errors;"
-        " p99 <= 50 ms at concurrency 32",
+        "- ingest as deployed: >= 600 reports/s at concurrency 8 and >= 0.5 x the /healthz "
+        "ceiling; limits on >= 0.9 x limits off; 0 errors; p99 <= 50 ms at concurrency 32",
         "- summarize: 100,000 systems/day <= 1 s wall, <= 3 x the SQL floor, peak RSS flat "
         "(1k vs 100k)",
-        "- site: each chart/summary API path warm p50 <= 5 ms, cold <= 100 ms with 3 years; one "
-        "visit of / <= 10 requests and <= 300 KB",
+        "- site: each chart/summary API path warm p50 <= 5 ms, cold <= 100 ms with 3 years; a "
+        "repeat visit of a page within 2 x /healthz's warm p50; one visit of / <= 10 requests "
+        "and <= 300 KB",
     ]
     lines += ["", "## Against the targets", "", *verdicts(results)]
     for name, section in SECTIONS.items():

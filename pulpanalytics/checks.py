@@ -33,7 +33,7 @@ def limits_share_one_store(**kwargs: object) -> list[checks.CheckMessage]:
         return [
             checks.Warning(
                 "the default cache is not shared between processes, so the rate limits are not",
-                hint="Use the database cache (the default) or set REDIS_URL.",
+                hint="Leave CACHE_BACKEND unset (the database counts) or set REDIS_URL.",
                 id="pulpanalytics.W001",
             )
         ]

@@ -1,32 +1,51 @@
-"""Per-client limits on reports, new systems and failed admin logins, in the shared cache.
+"""Per-client limits on reports, new systems, page renders and failed admin logins.
 
 A client is its address (see `client_address`). The address itself is never stored or logged:
-a counter's cache key holds a keyed hash of the address and the window, and the entry expires
-with the window. Fixed windows: at most `limit` hits per client per window.
+a counter's key holds a keyed hash of the address and the window, and the counter is purged
+after the window. Fixed windows: at most `limit` hits per client per window.
+
+The counters live in the database, in a table of their own (`LimitCounter`): a hit is one
+INSERT ... ON CONFLICT DO UPDATE ... RETURNING, which PostgreSQL runs atomically per row, so
+concurrent workers counting one client are all counted without a lock of ours; inside the
+report's transaction the row stays locked until it commits, so a refused new system rolls its
+own count back. With REDIS_URL they live in Redis (INCR); a per-process cache (only for the G2
+experiment) counts in each process.
 """
 
-import hashlib
 import ipaddress
 import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from pulpanalytics.models import LimitCounter
 
 logger = logging.getLogger(__name__)
 
-# The database cache deletes expired rows only when it overflows; we delete them this often so a
-# hashed address outlives its window by at most about this long.
+# Expired counters are deleted this often (per process), so a hashed address outlives its window
+# by at most about this long.
 PURGE_INTERVAL_SECONDS = 60
 _next_purge = 0.0
+
+# One round trip counts a hit and reads another counter of the same client (`peek`): the report
+# limit and, for ingest, how many new systems the client has added.
+_COUNTERS = LimitCounter._meta.db_table
+HIT_SQL = (
+    f'INSERT INTO "{_COUNTERS}" (key, count, expires) VALUES (%s, 1, %s) '  # noqa: S608
+    f'ON CONFLICT (key) DO UPDATE SET count = "{_COUNTERS}".count + 1 '
+    f'RETURNING count, (SELECT peeked.count FROM "{_COUNTERS}" peeked WHERE peeked.key = %s)'
+)
+READ_SQL = f'SELECT count FROM "{_COUNTERS}" WHERE key = %s'  # noqa: S608
+PURGE_SQL = f'DELETE FROM "{_COUNTERS}" WHERE expires < %s'  # noqa: S608
 
 
 def client_address(request: HttpRequest) -> str:
@@ -90,26 +109,57 @@ class Limit:
         if not self.limit:
             return 0
         key, seconds_left = self._key(address)
-        try:
-            used = _store().get(key, 0)
-        except Exception:
-            # An unreachable store must not take ingest down with it: count nothing, let through.
-            logger.warning("limit %s: cache unavailable, not limiting", self.scope, exc_info=True)
-            return 0
+        cache = _cache()
+        if cache is None:
+            with connections[_database()].cursor() as cursor:
+                cursor.execute(READ_SQL, [key])
+                row = cursor.fetchone()
+            used = row[0] if row else 0
+        else:
+            try:
+                used = cache.get(key, 0)
+            except Exception:
+                # An unreachable store must not take ingest down with it: count nothing.
+                logger.warning(
+                    "limit %s: cache unavailable, not limiting", self.scope, exc_info=True
+                )
+                return 0
         return seconds_left if used >= self.limit else 0
 
     def hit(self, address: str) -> int:
         """Count one hit; seconds until the window ends if it was over the limit, else 0."""
+        return self.hit_and_peek(address).wait
+
+    def hit_and_peek(self, address: str, peek: "Limit | None" = None) -> "Counted":
+        """Count one hit and, in the same round trip, read the client's counter of `peek`."""
         if not self.limit:
-            return 0
+            return Counted(0, peek.of(address) if peek else None)
         key, seconds_left = self._key(address)
-        try:
-            used = _increment(key, seconds_left)
-        except Exception:
-            logger.warning("limit %s: cache unavailable, not limiting", self.scope, exc_info=True)
-            return 0
-        _purge_expired()
-        return seconds_left if used > self.limit else 0
+        peek_key = peek._key(address)[0] if peek and peek.limit else None
+        cache = _cache()
+        if cache is None:
+            connection = connections[_database()]
+            expires = _moment(connection.alias, time.time() + seconds_left)
+            with connection.cursor() as cursor:
+                cursor.execute(HIT_SQL, [key, expires, peek_key])
+                used, peeked = cursor.fetchone()
+            if not connection.in_atomic_block:
+                _purge_expired(connection.alias)
+        else:
+            try:
+                used = _increment(cache, key, seconds_left)
+            except Exception:
+                logger.warning(
+                    "limit %s: cache unavailable, not limiting", self.scope, exc_info=True
+                )
+                return Counted(0, peek.of(address) if peek else None)
+            peeked = None
+        wait = seconds_left if used > self.limit else 0
+        if peek is None:
+            return Counted(wait, None)
+        # A counter read in that round trip needs no second one; Redis reads it when asked.
+        known = (peeked or 0) if cache is None and peek_key else None
+        return Counted(wait, ClientLimit(peek, address, known))
 
     def of(self, address: str) -> "ClientLimit":
         return ClientLimit(self, address)
@@ -132,73 +182,73 @@ class ClientLimit:
 
     limit: Limit
     address: str
+    # The count as read just now in the round trip that counted another limit, if it was.
+    used: int | None = None
 
     def wait(self) -> int:
-        return self.limit.wait(self.address)
+        if self.used is None:
+            return self.limit.wait(self.address)
+        if not self.limit.limit or self.used < self.limit.limit:
+            return 0
+        return self.limit._key(self.address)[1]
 
     def hit(self) -> int:
         return self.limit.hit(self.address)
 
 
-def _store() -> BaseCache:
-    return caches["default"]
+@dataclass(frozen=True)
+class Counted:
+    """A hit counted: seconds to wait (0: admitted), and the counter read with it, if asked."""
+
+    wait: int
+    peeked: ClientLimit | None
 
 
-def _increment(key: str, seconds_left: int) -> int:
-    cache = _store()
+def _cache() -> BaseCache | None:
+    """The cache that holds the counters, or None: the database's own counter table. The
+    database cache (the default without REDIS_URL) is not used for counting: its add, get and
+    set take a lock and several round trips per hit."""
+    cache = caches["default"]
+    return None if isinstance(cache, DatabaseCache) else cache
+
+
+def _database() -> str:
+    return router.db_for_write(LimitCounter)
+
+
+def _increment(cache: BaseCache, key: str, seconds_left: int) -> int:
+    if cache.add(key, 1, timeout=seconds_left):
+        return 1
     if isinstance(cache, RedisCache):
-        if cache.add(key, 1, timeout=seconds_left):
-            return 1
         # INCR is atomic in Redis and keeps the key's expiry.
         try:
             return cache.incr(key)
         except ValueError:  # expired between add() and incr()
             cache.set(key, 1, timeout=seconds_left)
             return 1
-    if isinstance(cache, DatabaseCache):
-        connection = connections[router.db_for_write(cache.cache_model_class)]
-        if connection.vendor == "postgresql":
-            # add, get and set are three statements: two workers counting one client at once
-            # would both read n and both write n + 1. A lock per counter makes them take turns;
-            # it is held until the transaction ends (the caller's, when ingest admits a new
-            # system, so that the count and the stored row commit or roll back together).
-            with transaction.atomic(using=connection.alias):
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
-                return _add_or_bump(cache, key, seconds_left)
-    # SQLite has one writer at a time; LocMem is per process anyway (never in production).
-    return _add_or_bump(cache, key, seconds_left)
-
-
-def _add_or_bump(cache: BaseCache, key: str, seconds_left: int) -> int:
-    # Not cache.incr(): for these stores it is get+set too, and it resets the expiry.
-    if cache.add(key, 1, timeout=seconds_left):
-        return 1
+    # A per-process cache (the G2 experiment, never in production): get and set.
     used = cache.get(key, 0) + 1
     cache.set(key, used, timeout=seconds_left)
     return used
 
 
-def _lock_id(key: str) -> int:
-    """A PostgreSQL advisory lock number (a signed 64-bit integer) for one counter."""
-    digest = hashlib.blake2b(f"pulpanalytics.limits:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+def _moment(alias: str, seconds: float) -> object:
+    """A Unix time, whole seconds, as the database's datetime column takes it in plain SQL."""
+    moment = datetime.fromtimestamp(int(seconds), UTC)
+    return connections[alias].ops.adapt_datetimefield_value(moment)
 
 
-def _purge_expired() -> None:
+def _purge_expired(alias: str) -> None:
+    """Delete the counters of ended windows, at most once a PURGE_INTERVAL_SECONDS; outside any
+    transaction, so no report waits for it."""
     global _next_purge
     now = time.time()
-    cache = _store()
-    if not isinstance(cache, DatabaseCache) or now < _next_purge:
+    if now < _next_purge:
         return
     _next_purge = now + PURGE_INTERVAL_SECONDS
-    connection = connections[router.db_for_write(cache.cache_model_class)]
-    table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
-    expired_before = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
     try:
-        # Its own savepoint inside a caller's transaction: a failed purge must not abort it.
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [expired_before])  # noqa: S608
+        with connections[alias].cursor() as cursor:
+            cursor.execute(PURGE_SQL, [_moment(alias, now)])
     except Exception:
         # The counter was kept; the next purge, a minute on, deletes what this one missed.
         logger.warning("limits: could not purge expired counters", exc_info=True)

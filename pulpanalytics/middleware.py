@@ -1,4 +1,5 @@
-"""Cross-cutting answers: 503 when the database is unavailable, 429 for admin login floods."""
+"""Cross-cutting answers: 503 when the database is unavailable, 429 for admin login floods; the
+public requests that read from the replica."""
 
 import logging
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix, reverse
 
 from pulpanalytics.limits import LOGIN_FAILURES, client_address, too_many
+from pulpanalytics.replica import public_reads
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +80,21 @@ class AdminLoginThrottleMiddleware:
         if response.status_code < 500 and not request.user.is_authenticated:
             LOGIN_FAILURES.hit(client)
         return response
+
+
+@cache
+def admin_prefix() -> str:
+    return "/" + reverse("admin:index").removeprefix(get_script_prefix())
+
+
+class ReplicaReadsMiddleware:
+    """GET and HEAD outside the admin read from the replica, when there is one (replica.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or request.path_info.startswith(admin_prefix()):
+            return self.get_response(request)
+        with public_reads():
+            return self.get_response(request)

@@ -185,3 +185,17 @@ class DataFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LimitCounter(models.Model):
+    """One client's count of one limit in one window (limits.py), counted with one UPSERT.
+    UNLOGGED on PostgreSQL (migration 0009): it needs no WAL, and a crash only empties it."""
+
+    # Never the address: the scope, the window's start and a keyed hash of the client's bucket.
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveIntegerField()
+    # No index: the purge scans the table once a minute; every hit would update an index.
+    expires = models.DateTimeField(help_text="end of the window; purged after it")
+
+    def __str__(self) -> str:
+        return self.key

@@ -46,9 +46,10 @@ def root(request: HttpRequest) -> HttpResponse:
 
 def receive_report(request: HttpRequest) -> HttpResponse:
     """POST /: one protobuf Telemetry report. Content-Type is ignored (pulpcore sends none)."""
-    client = limits.client_address(request)
-    if wait := limits.REPORTS.hit(client):
-        return _limited(wait, "too many reports from this address", "rate_limited")
+    # One round trip counts the report and reads the client's count of new systems.
+    counted = limits.REPORTS.hit_and_peek(limits.client_address(request), limits.NEW_SYSTEMS)
+    if counted.wait:
+        return _limited(counted.wait, "too many reports from this address", "rate_limited")
     refusal = _refuse_by_headers(request)
     if refusal is not None:
         return refusal
@@ -59,7 +60,7 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     outcome = ingest(
         body=body,
         received_at=timezone.now(),
-        new_systems=limits.NEW_SYSTEMS.of(client),
+        new_systems=counted.peeked,
     )
     if outcome.kind == "limited":
         return _limited(outcome.retry_after, outcome.message, outcome.reason)

@@ -213,7 +213,15 @@ def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iter
     from django.core.cache import caches
     from django.db import connection
 
-    from pulpanalytics.models import Alert, Component, DailySummary, DataFile, Report, System
+    from pulpanalytics.models import (
+        Alert,
+        Component,
+        DailySummary,
+        DataFile,
+        LimitCounter,
+        Report,
+        System,
+    )
     from tests.site_data import seed
 
     with django_db_blocker.unblock():
@@ -232,5 +240,6 @@ def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iter
         # What summarize made besides the summaries.
         Alert.objects.all().delete()
         DataFile.objects.all().delete()
-        # The seeding POSTs counted against the rate limits in the shared store.
+        # The seeding POSTs counted against the rate limits.
+        LimitCounter.objects.all().delete()
         caches["default"].clear()

@@ -1,4 +1,4 @@
-"""Per-client limits: reports, new systems and failed admin logins, in the shared cache."""
+"""Per-client limits: reports, new systems and failed admin logins, counted in the database."""
 
 import datetime as dt
 import logging
@@ -11,14 +11,14 @@ from typing import TypeVar
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.core.cache import caches
 from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from pulpanalytics import limits
 from pulpanalytics.checks import limits_share_one_store
-from pulpanalytics.models import Report
+from pulpanalytics.models import LimitCounter, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +32,9 @@ def system_id(index: int) -> str:
     return f"{index:08x}-8888-4888-8888-888888888888"
 
 
-def cache_rows() -> list[tuple[str, str]]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT cache_key, value FROM pulpanalytics_cache ORDER BY cache_key")
-        return cursor.fetchall()
+def cache_rows() -> list[tuple[str, int]]:
+    """The counters as stored: (key, count)."""
+    return list(LimitCounter.objects.order_by("key").values_list("key", "count"))
 
 
 def request_from(remote: str, forwarded: str | None = None) -> HttpRequest:
@@ -180,13 +179,15 @@ def test_the_store_holds_only_hashed_addresses_for_the_window(settings, client, 
     assert len(keys) == 2
     start = int(NOON.timestamp())
     for key, scope in zip(keys, ["new_systems", "reports"], strict=True):
-        prefix = f":1:limit:{scope}:{start}:"
+        prefix = f"limit:{scope}:{start}:"
         assert key.startswith(prefix)
         assert len(key) == len(prefix) + 32
         assert all(c in "0123456789abcdef" for c in key[len(prefix) :])
     assert CLIENT not in repr(cache_rows())
 
 
+# Committed: the purge runs outside any transaction, never inside a report's.
+@pytest.mark.django_db(transaction=True)
 def test_expired_counters_are_purged(settings, client, telemetry, monkeypatch):
     settings.REPORT_RATE_LIMIT = 10
     settings.RATE_LIMIT_WINDOW_SECONDS = 600
@@ -198,7 +199,45 @@ def test_expired_counters_are_purged(settings, client, telemetry, monkeypatch):
     with time_machine.travel(NOON + dt.timedelta(seconds=601), tick=False):
         client.post("/", b"\xff", content_type="", REMOTE_ADDR=OTHER)
     # The first client's counter expired at 12:10:00 and is gone; only the new one is left.
-    assert [key.split(":")[4] for key, _ in cache_rows()] == [str(int(NOON.timestamp()) + 600)]
+    assert [key.split(":")[2] for key, _ in cache_rows()] == [str(int(NOON.timestamp()) + 600)]
+
+
+def test_a_report_is_counted_in_one_statement_and_a_new_system_in_one_more(
+    settings, client, telemetry
+):
+    """The report limit and the client's count of new systems in one round trip; the new system
+    counted inside the report's transaction; no lock, no read-modify-write."""
+
+    def statements(address: str, *bodies: bytes) -> list[int]:
+        counts = []
+        for body in bodies:
+            with CaptureQueriesContext(connection) as queries:
+                client.post("/", body, content_type="", REMOTE_ADDR=address)
+            counts.append(len(queries))
+        return counts
+
+    settings.REPORT_RATE_LIMIT = settings.NEW_SYSTEM_RATE_LIMIT = 0
+    with time_machine.travel(NOON, tick=False):
+        off = statements(OTHER, telemetry(system_id(1)))
+    with time_machine.travel(NOON + dt.timedelta(days=1), tick=False):
+        off += statements(OTHER, telemetry(system_id(1)))
+    settings.REPORT_RATE_LIMIT = settings.NEW_SYSTEM_RATE_LIMIT = 10
+    with time_machine.travel(NOON, tick=False):
+        on = statements(CLIENT, telemetry(system_id(2)))
+    with time_machine.travel(NOON + dt.timedelta(days=1), tick=False):
+        on += statements(CLIENT, telemetry(system_id(2)))
+    # A new system: the counting statement and the new system's; a known one: the first only.
+    assert [a - b for a, b in zip(on, off, strict=True)] == [2, 1]
+
+
+def test_a_refused_new_system_takes_its_count_back_with_its_rows(settings, client, telemetry):
+    settings.NEW_SYSTEM_RATE_LIMIT = 2
+    with time_machine.travel(NOON, tick=False):
+        for i in range(5):
+            client.post("/", telemetry(system_id(i)), content_type="", REMOTE_ADDR=CLIENT)
+        key, _ = limits.NEW_SYSTEMS._key(CLIENT)
+        assert LimitCounter.objects.get(key=key).count == 2
+    assert Report.objects.count() == 2
 
 
 def test_limits_set_to_zero_touch_no_store(settings, client, telemetry):
@@ -257,11 +296,10 @@ def run_together(count: int, action: Callable[[int], T]) -> list[T]:
 
 @pytest.fixture
 def committed_counters() -> Iterator[None]:
-    """These tests commit: the cache table is no model, so the flush after them would keep
-    their counters for the tests that follow."""
-    caches["default"].clear()
+    """These tests commit: no counter of theirs is left for the tests that follow."""
+    LimitCounter.objects.all().delete()
     yield
-    caches["default"].clear()
+    LimitCounter.objects.all().delete()
 
 
 @pytest.mark.postgres_only
@@ -273,7 +311,7 @@ def test_concurrent_hits_on_one_counter_are_all_counted(settings):
     with time_machine.travel(NOON, tick=False):
         run_together(threads, lambda _: [limits.REPORTS.hit(CLIENT) for _ in range(hits)])
         key, _ = limits.REPORTS._key(CLIENT)
-        assert caches["default"].get(key) == threads * hits
+        assert LimitCounter.objects.get(key=key).count == threads * hits
 
 
 @pytest.mark.postgres_only

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from pulpanalytics.models import Component, Report, System
+from pulpanalytics.models import Component, LimitCounter, Report, System
 from pulpanalytics.system_ids import hash_system_id
 from tests.helpers import record
 
@@ -91,8 +91,13 @@ OUR_COLUMNS = {
         "systems": "how many it deleted",
     },
     "pulpanalytics_cache": {
-        "cache_key": "rate-limit counter: scope, window and a keyed hash of the client address",
-        "value": "the counter",
+        "cache_key": "Django's database cache: no counter or address since migration 0009",
+        "value": "the cached value",
+        "expires": "when it expires",
+    },
+    "pulpanalytics_limitcounter": {
+        "key": "rate-limit counter: scope, window and a keyed hash of the client address",
+        "count": "the counter",
         "expires": "end of the counter's window; purged after it",
     },
 }
@@ -298,8 +303,7 @@ def test_no_client_address_is_stored_or_logged(gunicorn_factory, telemetry):
             assert address not in stored_text
             assert address not in log
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM pulpanalytics_cache")
+        LimitCounter.objects.all().delete()
 
 
 def log_without_bind(log: str) -> str:

@@ -1,5 +1,5 @@
 """G1: one client at 0.9 L and at 3 L reports per window against gunicorn with 3 workers, the
-limit counters in the shared database cache (the default when REDIS_URL is unset).
+limit counters in the database's counter table (the default when REDIS_URL is unset).
 
 REPORT_RATE_LIMIT=L (default 100) per RATE_LIMIT_WINDOW_SECONDS (default 20, so the test is
 short); each load is sent open-loop inside one window (see rate_limit.py). Every request is a
@@ -32,7 +32,7 @@ def run(args) -> Outcome:
     return Outcome(
         id="G1",
         scenario=f"one client at {args.loads} x L (L = {args.limit} per {args.window} s), "
-        f"{args.workers} workers, database cache",
+        f"{args.workers} workers, database counters",
         figure=f"{figure}; 429 without Retry-After: {missing}",
         passed=passed,
         threshold="0% 429 at 0.9 L; >= 99% of the excess rejected at 3 L; every 429 with "
