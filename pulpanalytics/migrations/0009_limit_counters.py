@@ -18,7 +18,7 @@ def unlogged(apps: object, schema_editor: object) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pulpanalytics", "0007_daily_summary_source")]
+    dependencies = [("pulpanalytics", "0008_fleet_activity")]
 
     operations = [
         migrations.CreateModel(
