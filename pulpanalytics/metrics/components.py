@@ -18,14 +18,19 @@ def component_of(summary: dict, name: str) -> dict | None:
     """The summary's entry of a component. Storing a day's points asks this for each of its
     components in turn, so the last summary's entries stay indexed by name: linear, not
     quadratic, in the number of components."""
+    global _last_indexed
     components = summary["components"]
-    if _last_indexed[0] is not components:
-        _last_indexed[:] = [components, {c["name"]: c for c in components}]
-    return _last_indexed[1].get(name)
+    # One read of the pair: a request thread computing another day may replace it meanwhile.
+    indexed_list, index = _last_indexed
+    if indexed_list is not components:
+        index = {c["name"]: c for c in components}
+        _last_indexed = (components, index)
+    return index.get(name)
 
 
-# [the components list last indexed, its index by name]; the list is held so its id stays its own.
-_last_indexed: list = [None, {}]
+# (the components list last indexed, its index by name), replaced whole, never changed in place;
+# the list is held so that its id stays its own.
+_last_indexed: tuple[list | None, dict] = (None, {})
 
 
 def counted(counts: dict[str, int]) -> list[dict]:
