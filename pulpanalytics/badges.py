@@ -18,6 +18,7 @@ from pulpanalytics import chart_data
 from pulpanalytics.models import DailySummary
 from pulpanalytics.plausible import is_plugin_label
 from pulpanalytics.public import is_other, min_count
+from pulpanalytics.wording import how_many
 
 COLORS = {"blue": "#007ec6", "lightgrey": "#9f9f9f"}
 # Verdana 11 px averages about this many pixels per character; badges are approximate anyway.
@@ -63,7 +64,7 @@ class Badge:
 
 
 def installations(count: int) -> str:
-    return f"{count:,} installation{'s' * (count != 1)}"
+    return how_many(count, "installation")
 
 
 def badge_of(name: str) -> Badge | None:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pulpanalytics.models import Component, Erasure, Report, System, SystemMonth
+from pulpanalytics.wording import how_many
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Forgotten:
             (self.reports, "report"),
             (self.components, "component"),
         ]
-        return ", ".join(f"{n:,} {word}{'' if n == 1 else 's'}" for n, word in counts)
+        return ", ".join(how_many(n, word) for n, word in counts)
 
 
 @transaction.atomic

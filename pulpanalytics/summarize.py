@@ -28,6 +28,7 @@ from pulpanalytics.days import utc_date
 from pulpanalytics.metrics.base import Day
 from pulpanalytics.models import Component, DailySummary, Report
 from pulpanalytics.summary_pb2 import Summary
+from pulpanalytics.wording import how_many
 
 # Any constant shared by every summarize process of this database (pg_try_advisory_lock key).
 ADVISORY_LOCK_KEY = 0x5A17_A7A1
@@ -59,17 +60,13 @@ class RunOutcome:
             if self.dry_run
             else ("Summarized", "remade", "pruned")
         )
-        parts = [f"{summarized} {_counted(len(self.summarized), 'day')}"]
+        parts = [f"{summarized} {how_many(len(self.summarized), 'day')}"]
         # Points are remade only after a deploy that changed their code or PUBLIC_MIN_COUNT.
         if self.remade_points_days:
-            days = _counted(self.remade_points_days, "day")
+            days = how_many(self.remade_points_days, "day")
             parts.append(f"{remade} the chart points of {days}")
-        parts.append(f"{pruned} {_counted(self.pruned_reports, 'raw system')}")
+        parts.append(f"{pruned} {how_many(self.pruned_reports, 'raw system')}")
         return "; ".join(parts)
-
-
-def _counted(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'s' * (number != 1)}"
 
 
 def first_unfinished_day(now: datetime) -> date:

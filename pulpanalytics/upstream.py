@@ -49,6 +49,7 @@ from pulpanalytics.summarize import exclusive_run
 from pulpanalytics.summary_pb2 import Summary
 from pulpanalytics.telemetry_pb2 import Telemetry
 from pulpanalytics.upstream_tables import DayTables, RegistryRow, UpstreamReport, UpstreamTables
+from pulpanalytics.wording import how_many
 
 # Before this day the old site stored 0 in RBAC columns for clients that sent no RBAC numbers
 # (pulpcore sends them since 3.23, released in March 2023): a 0 then means "not sent".
@@ -70,10 +71,6 @@ AVERAGES = {
 }
 
 
-def _counted(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'s' * (number != 1)}"
-
-
 @dataclass
 class ImportOutcome:
     """What one run did (or, in a dry run, would do)."""
@@ -92,14 +89,13 @@ class ImportOutcome:
             return "A summarize or import run holds the lock; nothing done"
         verb = "Dry run: would import" if self.dry_run else "Imported"
         line = (
-            f"{verb} {len(self.summaries):,} upstream "
-            f"summar{'y' if len(self.summaries) == 1 else 'ies'} and "
-            f"{_counted(self.reports, 'raw report')} of {_counted(len(self.report_days), 'day')}; "
-            f"registry: {_counted(self.new_systems, 'new system')}, "
+            f"{verb} {how_many(len(self.summaries), 'upstream summary', 'upstream summaries')} and "
+            f"{how_many(self.reports, 'raw report')} of {how_many(len(self.report_days), 'day')}; "
+            f"registry: {how_many(self.new_systems, 'new system')}, "
             f"{self.earlier_systems:,} first seen earlier"
         )
         if self.left_out:
-            line += f"; left out {_counted(self.left_out, 'report')} ingest would refuse"
+            line += f"; left out {how_many(self.left_out, 'report')} ingest would refuse"
         return line
 
 
@@ -361,7 +357,7 @@ def _span(days: list[date]) -> str:
         return "none"
     if len(days) == 1:
         return str(days[0])
-    return f"{_counted(len(days), 'day')}, {days[0]} to {days[-1]}"
+    return f"{how_many(len(days), 'day')}, {days[0]} to {days[-1]}"
 
 
 def run(
@@ -388,7 +384,7 @@ def run(
             tables.registry(), write=not dry_run
         )
         log(
-            f"Registry: {_counted(outcome.new_systems, 'new system')}, "
+            f"Registry: {how_many(outcome.new_systems, 'new system')}, "
             f"{outcome.earlier_systems:,} first seen earlier"
         )
         log(f"Upstream summaries to import: {_span(summary_days)}")
@@ -413,10 +409,10 @@ def run(
                     refusal(report) is None and (report.system_hash,) not in here
                     for report in reports
                 )
-                what = f"would import {_counted(stored, 'raw report')}"
+                what = f"would import {how_many(stored, 'raw report')}"
             else:
                 stored, left_out = store_upstream_reports(day, reports)
-                what = f"imported {_counted(stored, 'raw report')}"
+                what = f"imported {how_many(stored, 'raw report')}"
             if stored:
                 outcome.report_days.append(day)
             outcome.reports += stored

@@ -26,6 +26,7 @@ from django.db.models import Max
 
 from pulpanalytics.models import Alert, DailySummary
 from pulpanalytics.public import min_count
+from pulpanalytics.wording import how_many
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def mail(findings: Iterable[Finding]) -> bool:
     if not findings or not mail_configured():
         return False
     lines = [f"{f.date} {f.kind}: {f.message}" for f in findings]
-    subject = f"{len(findings)} new alert{'s' * (len(findings) != 1)}: {findings[0].kind}"
+    subject = f"{how_many(len(findings), 'new alert')}: {findings[0].kind}"
     try:
         mail_admins(subject, "\n".join(lines) + "\n", fail_silently=False)
     except OSError as error:
