@@ -119,8 +119,13 @@ def answers_bad_query(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     return page
 
 
-@cached_page
-@answers_bad_query
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A public page: GET or HEAD, kept per version of the summaries and query string
+    (page_cache.py), a bad query answered 400 with the bad query page."""
+    return require_safe(cached_page(answers_bad_query(view)))
+
+
+@public_page
 def overview(request: HttpRequest) -> HttpResponse:
     selection = pages.select(request.GET)
     blocks = [selection.block(name) for name in pages.OVERVIEW_CHARTS]
@@ -129,9 +134,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "pulpanalytics/overview.html", context)
 
 
-@require_safe
-@cached_page
-@answers_bad_query
+@public_page
 def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = pages.find_page(slug)
     if page is None:
@@ -142,9 +145,7 @@ def chart_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "pulpanalytics/chart_page.html", context)
 
 
-@require_safe
-@cached_page
-@answers_bad_query
+@public_page
 def plugin_list(request: HttpRequest) -> HttpResponse:
     mode = pages.parse_mode(request.GET)
     selection = pages.select(request.GET, keep={"mode": mode} if mode != "count" else {})
@@ -158,9 +159,7 @@ def plugin_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pulpanalytics/plugin_list.html", context)
 
 
-@require_safe
-@cached_page
-@answers_bad_query
+@public_page
 def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
     if not known_component(name):
         raise Http404(f"no plugin {name} in any summary")
@@ -174,9 +173,7 @@ def plugin_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "pulpanalytics/plugin_detail.html", context)
 
 
-@require_safe
-@cached_page
-@answers_bad_query
+@public_page
 def compatibility(request: HttpRequest) -> HttpResponse:
     selection = pages.select(request.GET)
     postgresql, plugins = pages.compatibility_tables(selection)
@@ -184,9 +181,7 @@ def compatibility(request: HttpRequest) -> HttpResponse:
     return render(request, "pulpanalytics/compatibility.html", context)
 
 
-@require_safe
-@cached_page
-@answers_bad_query
+@public_page
 def upgrades(request: HttpRequest) -> HttpResponse:
     selection = pages.select(request.GET)
     blocks = [selection.block("upgrades")]
@@ -201,9 +196,7 @@ def upgrades(request: HttpRequest) -> HttpResponse:
     return render(request, "pulpanalytics/upgrades.html", context)
 
 
-@require_safe
-@cached_page
-@answers_bad_query
+@public_page
 def fleet(request: HttpRequest) -> HttpResponse:
     selection = pages.select(request.GET)
     blocks = [selection.block(name) for name in pages.FLEET_CHARTS]
@@ -219,8 +212,7 @@ def fleet(request: HttpRequest) -> HttpResponse:
     return render(request, "pulpanalytics/fleet.html", context)
 
 
-@require_safe
-@cached_page
+@public_page
 def about(request: HttpRequest) -> HttpResponse:
     context = {
         "raw_retention_days": settings.RAW_RETENTION_DAYS,
