@@ -268,7 +268,9 @@ def run(args) -> Outcome:
     )
 
 
-def arguments(parser) -> None:
+def slow_client_arguments(parser, *, seconds: float, probe_interval: float) -> None:
+    """The command line of a slow-client scenario (G4, G5): the database, the attack, the
+    /healthz probes and gunicorn's workers."""
     parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
     parser.add_argument(
         "--connections", type=int, default=50, help="slow connections (default: %(default)s)"
@@ -276,7 +278,7 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--seconds",
         type=float,
-        default=45,
+        default=seconds,
         help="attack time per case, at most 120 (default: %(default)s; above gunicorn's 30 s "
         "worker timeout)",
     )
@@ -284,12 +286,19 @@ def arguments(parser) -> None:
         "--baseline", type=float, default=10, help="probe-only seconds first (default: %(default)s)"
     )
     parser.add_argument(
-        "--probe-interval", type=float, default=1.0, help="seconds between probes (default: 1)"
+        "--probe-interval",
+        type=float,
+        default=probe_interval,
+        help="seconds between probes (default: %(default)s)",
     )
     parser.add_argument(
         "--probe-timeout", type=float, default=5.0, help="probe deadline (default: %(default)s)"
     )
     gunicorn_arguments(parser, workers=None)
+
+
+def arguments(parser) -> None:
+    slow_client_arguments(parser, seconds=45, probe_interval=1.0)
 
 
 def checked(args) -> Outcome:

@@ -25,15 +25,20 @@ import tempfile
 from dataclasses import dataclass
 
 from bench.common import (
-    DEFAULT_SERVER,
     drop_database,
     percentile,
     recreate_database,
     run_manage,
     start_gunicorn,
 )
-from bench.reliability.g4_slowloris import Phase, probes, recovered, watch_workers
-from bench.reliability.scenario import Outcome, gunicorn_arguments, main
+from bench.reliability.g4_slowloris import (
+    Phase,
+    probes,
+    recovered,
+    slow_client_arguments,
+    watch_workers,
+)
+from bench.reliability.scenario import Outcome, main
 from bench.server import children
 
 LARGE_ANSWER = "/static/vendor/chart.js/chart.umd.js"
@@ -187,26 +192,7 @@ def run(args) -> Outcome:
 
 
 def arguments(parser) -> None:
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
-    parser.add_argument(
-        "--connections", type=int, default=50, help="slow connections (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--seconds",
-        type=float,
-        default=40,
-        help="time per attack, at most 120 (default: %(default)s; above the 30 s worker timeout)",
-    )
-    parser.add_argument(
-        "--baseline", type=float, default=10, help="probe-only seconds first (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--probe-interval", type=float, default=0.5, help="seconds between probes (default: 0.5)"
-    )
-    parser.add_argument(
-        "--probe-timeout", type=float, default=5.0, help="probe deadline (default: %(default)s)"
-    )
-    gunicorn_arguments(parser, workers=None)
+    slow_client_arguments(parser, seconds=40, probe_interval=0.5)
 
 
 def checked(args) -> Outcome:
