@@ -17,6 +17,7 @@ from pulpanalytics.system_ids import hash_system_id
 from pulpanalytics.upstream_tables import (
     COUNT_TABLES,
     DEPLOYMENT_COLUMNS,
+    REPORT_COLUMNS,
     DatabaseTables,
     FileTables,
 )
@@ -56,24 +57,15 @@ def deployment(day: str, workers=(None, None), content_apps=(None, None)) -> dic
 
 
 def report(row_id: int, system: str, created: str, first_seen: str, **numbers) -> dict:
-    columns = (
-        "users",
-        "groups",
-        "domains",
-        "custom_access_policies",
-        "custom_roles",
-        "content_app_hosts",
-        "content_app_processes",
-        "worker_hosts",
-        "worker_processes",
-    )
+    """A raw report row of the old site: postgresql_version 0 unless given (its default), every
+    other number null unless given."""
     return {
         "id": row_id,
         "system_id": system,
         "created": created,
         "first_seen": first_seen,
-        "postgresql_version": numbers.pop("postgresql_version", 0),
-        **{column: numbers.get(column) for column in columns},
+        **{column: numbers.get(column) for column in REPORT_COLUMNS},
+        "postgresql_version": numbers.get("postgresql_version", 0),
     }
 
 
@@ -437,8 +429,8 @@ def test_the_file_readme_makes_with_psql_reads_as_the_database_does(upstream_dat
     import subprocess
     from pathlib import Path
 
-    if shutil.which("psql") is None:
-        pytest.skip("psql is not installed")
+    # The PostgreSQL tests run beside a PostgreSQL server, whose client package brings psql.
+    assert shutil.which("psql"), "psql is needed: install PostgreSQL's client (postgresql-client)"
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     command = re.search(r"```sh\n(PGTZ=UTC psql .*?)```", readme, re.DOTALL)[1]
     env = {**os.environ, "OLD_DATABASE_URL": upstream_database}
