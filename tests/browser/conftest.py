@@ -44,7 +44,7 @@ def site_server(django_db_setup: None) -> Iterator[str]:
     """
     from pytest_django.live_server_helper import LiveServer
 
-    assert "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE
+    assert "pulpanalytics.middleware.FixedPolicyCSPMiddleware" in settings.MIDDLEWARE
     server = LiveServer("localhost")
     yield server.url
     server.stop()
