@@ -6,7 +6,7 @@ The POST view and the demo fleet both write through `ingest()`; there is no seco
 import json
 import logging
 import re
-from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -16,7 +16,14 @@ from django.db.backends.utils import CursorWrapper
 from google.protobuf.message import DecodeError, Message
 
 from pulpanalytics.days import as_date, utc_date
-from pulpanalytics.limits import ClientLimit
+from pulpanalytics.limits import (
+    NEW_SYSTEMS,
+    REPORTS,
+    ClientLimit,
+    DatabaseCounter,
+    counts_in_database,
+    purge_expired_counters,
+)
 from pulpanalytics.models import Component, Report, System, SystemMonth
 from pulpanalytics.plausible import implausible_fields, is_clean_version, is_plugin_label
 from pulpanalytics.system_ids import canonical_system_id, hash_system_id
@@ -56,6 +63,13 @@ UPSERT_MONTH_SQL = (
 # PostgreSQL runs a data-modifying WITH exactly once, whatever the INSERT after it does: the
 # month goes with the report in one round trip (SQLite has no such WITH: two statements).
 INSERT_MONTH_AND_REPORT_SQL = f"WITH kept_month AS ({UPSERT_MONTH_SQL}) {INSERT_REPORT_SQL}"
+# PostgreSQL: everything above in one call (migration 0010); its answer is the report's age in
+# days, NULL for a same-day repeat, -1 for a new system the client's limit refused, -2 for a
+# request over the client's report limit.
+STORE_REPORT_CALL = (
+    "SELECT pulpanalytics_store_report(%s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+NEW_SYSTEM_REFUSED, REQUESTS_REFUSED = -1, -2
 # One multi-row INSERT for all components: the ORM's bulk_create costs more CPU than the rest.
 INSERT_COMPONENTS_SQL = (
     f'INSERT INTO "{_COMPONENT}" (report_id, day, age_days, name, version) VALUES '  # noqa: S608
@@ -100,10 +114,6 @@ class _NotAdmitted(Exception):
     def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = seconds
-
-
-# Counts one new system against the client's limit: 0 admits it, else the seconds to wait.
-AdmitNewSystem = Callable[[], int]
 
 
 def parse_report(body: bytes) -> Telemetry:
@@ -214,17 +224,84 @@ def day_bit(day: date) -> int:
     return 1 << (day.day - 1)
 
 
-@transaction.atomic
-def store_report(
-    *, report: Telemetry, day: date, admit_new_system: AdmitNewSystem | None = None
-) -> Outcome:
-    """Write a validated report for `day`: registry upsert, raw row, components; all or nothing.
+def store_report(*, report: Telemetry, day: date, client: str | None = None) -> Outcome:
+    """Count and write a validated report for `day`: registry, activity, raw row, components;
+    all or nothing.
 
-    ON CONFLICT makes the same-day race safe: of two concurrent first reports, the second waits
-    for the first one's unique index entry and then inserts nothing. A report that makes a new
-    system is counted by `admit_new_system` inside this transaction, before it commits: a
-    refusal rolls the row back, so concurrent requests cannot store more than the limit.
+    With a `client` (its address), the request is counted against the client's report limit and
+    a report that makes a new system against its new-system limit, in the same transaction: a
+    refusal writes nothing, so concurrent requests cannot store more than the limits allow.
+    On PostgreSQL with the limits counting in the database (the default) all of it is one call
+    of the function of migration 0010; elsewhere the same steps as separate statements.
     """
+    if connection.vendor == "postgresql" and (client is None or counts_in_database()):
+        return _store_in_one_call(report, day, client)
+    return _store_in_steps(report, day, client)
+
+
+def _store_in_one_call(report: Telemetry, day: date, client: str | None) -> Outcome:
+    requests = REPORTS.of(client).database_counter() if client is not None else None
+    new_systems = NEW_SYSTEMS.of(client).database_counter() if client is not None else None
+    data = report_data(report)
+    # Alone, the call is its own transaction. Inside a caller's transaction a savepoint keeps a
+    # failed call from spoiling it, as transaction.atomic does for the steps.
+    within = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with within, connection.cursor() as cursor:
+        cursor.execute(
+            STORE_REPORT_CALL,
+            [
+                hash_system_id(report.system_id),
+                day,
+                json.dumps(data),
+                [component.name for component in report.components],
+                [component.version for component in report.components],
+                *_counter_arguments(requests),
+                *_counter_arguments(new_systems),
+            ],
+        )
+        (age_days,) = cursor.fetchone()
+    if not connection.in_atomic_block:
+        purge_expired_counters()
+    if age_days is None:
+        return DUPLICATE
+    if age_days == REQUESTS_REFUSED:
+        return _reports_limited(requests.seconds_left)
+    if age_days == NEW_SYSTEM_REFUSED:
+        return _new_systems_limited(new_systems.seconds_left)
+    return _stored(new_system=age_days == 0, data=data)
+
+
+def _counter_arguments(counter: DatabaseCounter | None) -> tuple:
+    return (counter.key, counter.expires, counter.limit) if counter else (None, None, None)
+
+
+def _store_in_steps(report: Telemetry, day: date, client: str | None) -> Outcome:
+    new_systems = None
+    if client is not None:
+        # One round trip counts the request and reads the client's count of new systems.
+        counted = REPORTS.hit_and_peek(client, NEW_SYSTEMS)
+        if counted.wait:
+            return _reports_limited(counted.wait)
+        new_systems = counted.peeked
+        # The limit is used up already: refuse an unknown system without writing anything (an
+        # id spray costs two reads a request). The count that decides is in the transaction.
+        if (seconds := new_systems.wait()) and not System.objects.filter(
+            system_hash=hash_system_id(report.system_id)
+        ).exists():
+            return _new_systems_limited(seconds)
+    try:
+        with transaction.atomic():
+            return _store_steps(report, day, new_systems)
+    except _Duplicate:
+        return DUPLICATE
+    except _NotAdmitted as refused:
+        return _new_systems_limited(refused.seconds)
+
+
+def _store_steps(report: Telemetry, day: date, new_systems: ClientLimit | None) -> Outcome:
+    """The steps of `store_report` inside its transaction. ON CONFLICT makes the same-day race
+    safe: of two concurrent first reports, the second waits for the first one's unique index
+    entry and then inserts nothing. A refused new system rolls its own count back."""
     with connection.cursor() as cursor:
         cursor.execute(UPSERT_SYSTEM_SQL, [hash_system_id(report.system_id), day, day])
         system_pk, first_seen = cursor.fetchone()
@@ -242,48 +319,50 @@ def store_report(
             raise _Duplicate
         # A stored first report of the day at age 0: the registry row was made by this report.
         new_system = age_days == 0
-        if new_system and admit_new_system is not None and (seconds := admit_new_system()):
+        if new_system and new_systems is not None and (seconds := new_systems.hit()):
             raise _NotAdmitted(seconds)
         insert_components(cursor, row[0], day, age_days, list(report.components))
+    return _stored(new_system=new_system, data=data)
+
+
+def _stored(*, new_system: bool, data: dict) -> Outcome:
     outcome = NEW_SYSTEM_STORED if new_system else STORED
     implausible = tuple(implausible_fields(data))
     return replace(outcome, implausible=implausible) if implausible else outcome
 
 
-def ingest(
-    *, body: bytes, received_at: datetime, new_systems: ClientLimit | None = None
-) -> Outcome:
+def ingest(*, body: bytes, received_at: datetime, client: str | None = None) -> Outcome:
     """Everything a POST of `body` at `received_at` (aware) does; the answer for the client.
 
-    `new_systems` (the client's new-system limit) is counted when a system the registry does not
-    know yet is stored; when it refuses, nothing is stored and the answer is 429. Known systems
-    go on as usual.
+    With a `client` (its address), every request counts against the client's report limit
+    (REPORT_RATE_LIMIT) and a system the registry does not know yet against its new-system
+    limit; over either, nothing is stored and the answer is 429. Known systems go on as usual.
     """
     try:
         report = parse_report(body)
     except InvalidReport as invalid:
-        return Outcome("rejected", 400, invalid.message, invalid.reason)
+        return count_request(client) or Outcome("rejected", 400, invalid.message, invalid.reason)
     dev = development_version(report)
     if dev is not None and not settings.COLLECT_DEV_SYSTEMS:
-        return Outcome("ignored", 200, f"ignored: development version {dev[0]} {dev[1]}", "dev")
-    # The limit is used up already: refuse an unknown system without writing anything (an id
-    # spray costs two reads a request). The count that decides is in store_report.
-    if (
-        new_systems is not None
-        and (seconds := new_systems.wait())
-        and not System.objects.filter(system_hash=hash_system_id(report.system_id)).exists()
-    ):
-        return _new_systems_limited(seconds)
-    try:
-        return store_report(
-            report=report,
-            day=utc_date(received_at),
-            admit_new_system=new_systems.hit if new_systems is not None else None,
+        return count_request(client) or Outcome(
+            "ignored", 200, f"ignored: development version {dev[0]} {dev[1]}", "dev"
         )
-    except _Duplicate:
-        return DUPLICATE
-    except _NotAdmitted as refused:
-        return _new_systems_limited(refused.seconds)
+    return store_report(report=report, day=utc_date(received_at), client=client)
+
+
+def count_request(client: str | None) -> Outcome | None:
+    """Count a request that stores nothing against the client's report limit: the answer when
+    it is over the limit, else None. A report to store is counted where it is stored."""
+    if client is None:
+        return None
+    seconds = REPORTS.hit(client)
+    return _reports_limited(seconds) if seconds else None
+
+
+def _reports_limited(seconds: int) -> Outcome:
+    return Outcome(
+        "limited", 429, "too many reports from this address", "rate_limited", retry_after=seconds
+    )
 
 
 def _new_systems_limited(seconds: int) -> Outcome:

@@ -8,10 +8,15 @@ The counters live in the database, in a table of their own (`LimitCounter`): a h
 INSERT ... ON CONFLICT DO UPDATE ... RETURNING, which PostgreSQL runs atomically per row, so
 concurrent workers counting one client are all counted without a lock of ours; inside the
 report's transaction the row stays locked until it commits, so a refused new system rolls its
-own count back. With REDIS_URL they live in Redis (INCR); a per-process cache (only for the G2
-experiment) counts in each process.
+own count back. On PostgreSQL a report to store is counted by the same statements in the call
+that stores it (ingest.py, migration 0010), from the keys of `ClientLimit.database_counter`.
+With REDIS_URL they live in Redis (INCR); a per-process cache (only for the G2 experiment)
+counts in each process.
 """
 
+import functools
+import hashlib
+import hmac
 import ipaddress
 import logging
 import math
@@ -25,7 +30,6 @@ from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
-from django.utils.crypto import salted_hmac
 
 from pulpanalytics.models import LimitCounter
 
@@ -66,6 +70,15 @@ def client_address(request: HttpRequest) -> str:
     return address
 
 
+@functools.lru_cache(maxsize=1)
+def _hmac_key(secret: str) -> bytes:
+    """The key of the counters' HMAC, derived from SECRET_KEY as Django's salted_hmac derives
+    it (the same digests), once per process instead of once per key."""
+    return hashlib.sha256(b"pulpanalytics.limits" + secret.encode()).digest()
+
+
+# Each request asks for its client's bucket once per limit it counts.
+@functools.lru_cache(maxsize=4096)
 def client_bucket(address: str) -> str:
     """The unit a limit counts: an IPv4 address, or the /64 an IPv6 address belongs to.
 
@@ -144,7 +157,7 @@ class Limit:
                 cursor.execute(HIT_SQL, [key, expires, peek_key])
                 used, peeked = cursor.fetchone()
             if not connection.in_atomic_block:
-                _purge_expired(connection.alias)
+                purge_expired_counters()
         else:
             try:
                 used = _increment(cache, key, seconds_left)
@@ -168,11 +181,8 @@ class Limit:
         now = time.time()
         start = int(now // self.window) * self.window
         # The window is part of the hashed value, so entries of two windows cannot be linked.
-        digest = salted_hmac(
-            "pulpanalytics.limits",
-            f"{self.scope}:{start}:{client_bucket(address)}",
-            algorithm="sha256",
-        ).hexdigest()[:32]
+        value = f"{self.scope}:{start}:{client_bucket(address)}".encode()
+        digest = hmac.digest(_hmac_key(settings.SECRET_KEY), value, "sha256").hex()[:32]
         return f"limit:{self.scope}:{start}:{digest}", max(math.ceil(start + self.window - now), 1)
 
 
@@ -194,6 +204,34 @@ class ClientLimit:
 
     def hit(self) -> int:
         return self.limit.hit(self.address)
+
+    def database_counter(self) -> "DatabaseCounter | None":
+        """The counter row a statement of the report's own transaction counts this client in
+        (ingest.py), or None when the limit is off. Only for counters in the database's table:
+        see `counts_in_database`."""
+        if not self.limit.limit:
+            return None
+        key, seconds_left = self.limit._key(self.address)
+        alias = _database()
+        return DatabaseCounter(
+            key, _moment(alias, time.time() + seconds_left), self.limit.limit, seconds_left
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseCounter:
+    """One client's row of one limit in the counter table, for counting in SQL of one's own."""
+
+    key: str
+    expires: object  # the end of the window, as the database takes it
+    limit: int
+    seconds_left: int
+
+
+def counts_in_database() -> bool:
+    """True when the limits count in the database's counter table (the default, without
+    REDIS_URL), so that ingest can count a new system in the statement that stores it."""
+    return _cache() is None
 
 
 @dataclass(frozen=True)
@@ -238,14 +276,16 @@ def _moment(alias: str, seconds: float) -> object:
     return connections[alias].ops.adapt_datetimefield_value(moment)
 
 
-def _purge_expired(alias: str) -> None:
-    """Delete the counters of ended windows, at most once a PURGE_INTERVAL_SECONDS; outside any
-    transaction, so no report waits for it."""
+def purge_expired_counters() -> None:
+    """Delete the counters of ended windows from the counter table, at most once a
+    PURGE_INTERVAL_SECONDS per process; called outside any transaction, so no report waits for
+    it."""
     global _next_purge
     now = time.time()
     if now < _next_purge:
         return
     _next_purge = now + PURGE_INTERVAL_SECONDS
+    alias = _database()
     try:
         with connections[alias].cursor() as cursor:
             cursor.execute(PURGE_SQL, [_moment(alias, now)])

@@ -16,7 +16,7 @@ from pulpanalytics import cohorts, limits, pages
 from pulpanalytics.chart_data import known_component
 from pulpanalytics.chart_query import QueryError
 from pulpanalytics.headlines import headlines
-from pulpanalytics.ingest import ingest
+from pulpanalytics.ingest import count_request, ingest
 from pulpanalytics.page_cache import cached_page
 from pulpanalytics.prometheus import count_report
 
@@ -45,23 +45,24 @@ def root(request: HttpRequest) -> HttpResponse:
 
 
 def receive_report(request: HttpRequest) -> HttpResponse:
-    """POST /: one protobuf Telemetry report. Content-Type is ignored (pulpcore sends none)."""
-    # One round trip counts the report and reads the client's count of new systems.
-    counted = limits.REPORTS.hit_and_peek(limits.client_address(request), limits.NEW_SYSTEMS)
-    if counted.wait:
-        return _limited(counted.wait, "too many reports from this address", "rate_limited")
-    refusal = _refuse_by_headers(request)
-    if refusal is not None:
-        return refusal
+    """POST /: one protobuf Telemetry report. Content-Type is ignored (pulpcore sends none).
+
+    Every request counts against the client's report limit: a report to store where it is
+    stored (ingest.py, in the same round trip), any other request here or in ingest()."""
+    client = limits.client_address(request)
     limit = settings.MAX_REPORT_BYTES
-    body = request.read(limit + 1)
-    if len(body) > limit:
-        return _reject(413, f"report larger than {limit} bytes", "too_large")
-    outcome = ingest(
-        body=body,
-        received_at=timezone.now(),
-        new_systems=counted.peeked,
-    )
+    body = b""
+    refusal = _refuse_by_headers(request)
+    if refusal is None:
+        body = request.read(limit + 1)
+        if len(body) > limit:
+            refusal = (413, f"report larger than {limit} bytes", "too_large")
+    if refusal is not None:
+        limited = count_request(client)
+        if limited is not None:
+            return _limited(limited.retry_after, limited.message, limited.reason)
+        return _reject(*refusal)
+    outcome = ingest(body=body, received_at=timezone.now(), client=client)
     if outcome.kind == "limited":
         return _limited(outcome.retry_after, outcome.message, outcome.reason)
     count_report(outcome=outcome.kind, reason=outcome.reason, implausible=outcome.implausible)
@@ -75,18 +76,19 @@ def receive_report(request: HttpRequest) -> HttpResponse:
     return _plain(outcome.message, outcome.status)
 
 
-def _refuse_by_headers(request: HttpRequest) -> HttpResponse | None:
-    """The answer for a request refused on its headers alone, before any body byte is read."""
+def _refuse_by_headers(request: HttpRequest) -> tuple[int, str, str] | None:
+    """Status, message and reason for a request refused on its headers alone, before any body
+    byte is read."""
     if request.headers.get("Content-Encoding", "identity").strip().lower() not in {"", "identity"}:
-        return _reject(415, "Content-Encoding is not supported; send the plain body", "encoding")
+        return 415, "Content-Encoding is not supported; send the plain body", "encoding"
     declared = request.META.get("CONTENT_LENGTH", "")
     if not declared:
-        return _reject(411, "Content-Length required", "no_length")
+        return 411, "Content-Length required", "no_length"
     if not CONTENT_LENGTH_RE.fullmatch(declared):
-        return _reject(400, "Content-Length is not a number", "bad_length")
+        return 400, "Content-Length is not a number", "bad_length"
     # Refuse before reading the body when the client already says it is too big.
     if int(declared) > settings.MAX_REPORT_BYTES:
-        return _reject(413, f"report larger than {settings.MAX_REPORT_BYTES} bytes", "too_large")
+        return 413, f"report larger than {settings.MAX_REPORT_BYTES} bytes", "too_large"
     return None
 
 

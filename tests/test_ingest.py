@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
-from django.db.utils import IntegrityError
+from django.db.utils import DatabaseError
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -329,22 +329,33 @@ def test_ingest_requires_content_length(rf, telemetry):
     assert counts() == (0, 0, 0)
 
 
-def test_a_report_is_all_or_nothing(post_report, telemetry, monkeypatch):
+# Refuses a component named "rpm" after the rows before it in the same statement were written:
+# a failure halfway through a report, made by the database itself on either backend.
+REFUSE_RPM = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_rpm BEFORE INSERT ON pulpanalytics_component "
+        "WHEN NEW.name = 'rpm' BEGIN SELECT RAISE(ABORT, 'forced failure at rpm'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_rpm() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.name = 'rpm' THEN RAISE EXCEPTION 'forced failure at rpm'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER refuse_rpm BEFORE INSERT ON pulpanalytics_component "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_rpm()",
+    ],
+}
+
+
+def test_a_report_is_all_or_nothing(post_report, telemetry):
     with time_machine.travel(DAY1, tick=False):
         assert_text(post_report(telemetry(SYSTEM)), 200, "stored")
-
-    original = ingest.insert_components
-
-    def failing_halfway(cursor, report_id, day, age_days, components):
-        original(cursor, report_id, day, age_days, components[:1])  # the first row is written
-        assert Component.objects.filter(day=day).count() == 1
-        raise IntegrityError("forced failure halfway through the components")
-
-    monkeypatch.setattr(ingest, "insert_components", failing_halfway)
-    with time_machine.travel(DAY2, tick=False), pytest.raises(IntegrityError):
-        ingest.ingest(
-            body=telemetry(SYSTEM, components={"core": "3.46.0", "rpm": "3.1.0"}), received_at=DAY2
-        )
+    with connection.cursor() as cursor:
+        for statement in REFUSE_RPM[connection.vendor]:
+            cursor.execute(statement)
+    body = telemetry(SYSTEM, components={"core": "3.46.0", "rpm": "3.1.0"})
+    with time_machine.travel(DAY2, tick=False), pytest.raises(DatabaseError, match="at rpm"):
+        ingest.ingest(body=body, received_at=DAY2)
+    # Nothing of DAY2: no report, no component (core came before rpm), no new last_seen.
     assert counts() == (1, 1, 2)
     system = System.objects.get()
     assert (system.first_seen, system.last_seen) == (dt.date(2026, 3, 1), dt.date(2026, 3, 1))

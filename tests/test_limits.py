@@ -11,13 +11,14 @@ from typing import TypeVar
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from pulpanalytics import limits
 from pulpanalytics.checks import limits_share_one_store
+from pulpanalytics.ingest import ingest
 from pulpanalytics.models import LimitCounter, Report
 
 pytestmark = pytest.mark.django_db
@@ -202,18 +203,21 @@ def test_expired_counters_are_purged(settings, client, telemetry, monkeypatch):
     assert [key.split(":")[2] for key, _ in cache_rows()] == [str(int(NOON.timestamp()) + 600)]
 
 
-def test_a_report_is_counted_in_one_statement_and_a_new_system_in_one_more(
+def test_the_limits_add_no_statement_on_postgresql_and_two_at_most_elsewhere(
     settings, client, telemetry
 ):
-    """The report limit and the client's count of new systems in one round trip; the new system
-    counted inside the report's transaction; no lock, no read-modify-write."""
+    """PostgreSQL: the report and its counts are one call (migration 0010), limits on or off.
+    SQLite: the report limit and the client's count of new systems in one round trip, the new
+    system counted inside the report's transaction; no lock, no read-modify-write."""
 
     def statements(address: str, *bodies: bytes) -> list[int]:
         counts = []
         for body in bodies:
             with CaptureQueriesContext(connection) as queries:
                 client.post("/", body, content_type="", REMOTE_ADDR=address)
-            counts.append(len(queries))
+            # Not the savepoints: they are there because the test runs in a transaction.
+            sql = [query["sql"] for query in queries.captured_queries]
+            counts.append(sum("SAVEPOINT" not in statement for statement in sql))
         return counts
 
     settings.REPORT_RATE_LIMIT = settings.NEW_SYSTEM_RATE_LIMIT = 0
@@ -226,8 +230,13 @@ def test_a_report_is_counted_in_one_statement_and_a_new_system_in_one_more(
         on = statements(CLIENT, telemetry(system_id(2)))
     with time_machine.travel(NOON + dt.timedelta(days=1), tick=False):
         on += statements(CLIENT, telemetry(system_id(2)))
-    # A new system: the counting statement and the new system's; a known one: the first only.
-    assert [a - b for a, b in zip(on, off, strict=True)] == [2, 1]
+    if connection.vendor == "postgresql":
+        assert (off, on) == ([1, 1], [1, 1])
+    else:
+        # A new system: the counting statement and the new system's; a known one: the first only.
+        assert [a - b for a, b in zip(on, off, strict=True)] == [2, 1]
+    # Counted all the same: 2 requests and 1 new system of CLIENT in this window.
+    assert sorted(count for _, count in cache_rows()) == [1, 1, 1]
 
 
 def test_a_refused_new_system_takes_its_count_back_with_its_rows(settings, client, telemetry):
@@ -330,6 +339,67 @@ def test_concurrent_new_systems_from_one_client_never_exceed_the_limit(settings,
     assert Counter(status for status, _ in answers) == {200: 3, 429: 13}
     assert {retry for status, retry in answers if status == 429} == {"3600"}
     assert Report.objects.count() == 3
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_counters")
+def test_concurrent_reports_from_one_client_never_exceed_the_report_limit(settings, telemetry):
+    settings.REPORT_RATE_LIMIT = 5
+    bodies = [telemetry(system_id(i)) for i in range(16)]
+
+    def post(index: int) -> int:
+        return Client().post("/", bodies[index], content_type="", REMOTE_ADDR=CLIENT).status_code
+
+    with time_machine.travel(NOON, tick=False):
+        answers = run_together(len(bodies), post)
+        requests, _ = limits.REPORTS._key(CLIENT)
+        new_systems, _ = limits.NEW_SYSTEMS._key(CLIENT)
+        counted = dict(LimitCounter.objects.values_list("key", "count"))
+    assert Counter(answers) == {200: 5, 429: 11}
+    # Every request counted; only the stored ones as new systems.
+    assert (counted[requests], counted[new_systems]) == (16, 5)
+    assert Report.objects.count() == 5
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_counters")
+def test_a_first_report_waiting_for_another_takes_its_new_system_count_back(settings, telemetry):
+    """A first report of a system is stored in a transaction held open; six more of the same
+    system arrive from another client meanwhile: each counts a new system against that client
+    and waits for the registry row. When the first commits they find the day's report there:
+    each is a repeat and takes its count back, so only the first client has added a system."""
+    settings.NEW_SYSTEM_RATE_LIMIT = 10
+    body = telemetry(system_id(7))
+    counted, release = threading.Event(), threading.Event()
+
+    def first() -> str:
+        try:
+            with transaction.atomic():
+                outcome = ingest(body=body, received_at=NOON, client=CLIENT)
+                counted.set()
+                release.wait(timeout=30)
+            return outcome.message
+        finally:
+            connections.close_all()
+
+    def repeat(_: int) -> str:
+        return Client().post("/", body, content_type="", REMOTE_ADDR=OTHER).content.decode()
+
+    with time_machine.travel(NOON, tick=False), ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(first)
+        assert counted.wait(timeout=30)
+        threading.Timer(0.5, release.set).start()
+        answers = run_together(6, repeat)
+        assert held.result() == "stored"
+        new_systems = {
+            address: LimitCounter.objects.get(key=limits.NEW_SYSTEMS._key(address)[0]).count
+            for address in (CLIENT, OTHER)
+        }
+    assert answers == ["duplicate: already received today"] * 6
+    assert new_systems == {CLIENT: 1, OTHER: 0}
+    assert Report.objects.count() == 1
 
 
 # Failed admin logins.
