@@ -121,6 +121,35 @@ def missing_headers(response: HttpResponse) -> list[str]:
     return missing
 
 
+def test_the_fixed_policy_is_django_csps_and_a_view_of_its_own_still_gets_its_own(settings):
+    """The headers built once per process are the ones django-csp builds; a response that
+    carries a policy of its own (django-csp's decorators) or is exempt goes through django-csp."""
+    from csp.decorators import csp_exempt, csp_update
+    from csp.utils import build_policy
+    from django.test import RequestFactory
+
+    from pulpanalytics.middleware import FixedPolicyCSPMiddleware
+
+    def answer(view):
+        request = RequestFactory().get("/x")
+        middleware = FixedPolicyCSPMiddleware(view)
+        return middleware(request)
+
+    plain = answer(lambda request: HttpResponse("x"))
+    updated = answer(csp_update({"img-src": ["https://img.example.org"]})(lambda r: HttpResponse()))
+    exempt = answer(csp_exempt()(lambda request: HttpResponse("x")))
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    both = answer(lambda request: HttpResponse("x"))
+
+    # Only the policy: the other security headers come from other middleware.
+    assert "Content-Security-Policy" not in missing_headers(plain)
+    assert plain["Content-Security-Policy"] == build_policy()
+    assert "img-src 'self' data: https://img.example.org" in updated["Content-Security-Policy"]
+    assert "Content-Security-Policy" not in exempt
+    assert both["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+    assert both["Content-Security-Policy"] == plain["Content-Security-Policy"]
+
+
 @pytest.mark.django_db
 def test_every_kind_of_response_carries_the_security_headers(settings, telemetry):
     settings.WHITENOISE_USE_FINDERS = True  # serve the admin's static files without collectstatic
