@@ -4,7 +4,8 @@ For each scenario the script fills a throw-away database quickly with COPY (not 
 one day of 1, 10 and 100 thousand systems (8 components each) and 30 days of 10 thousand. Then it
 times `manage.py summarize` as cron runs it (wall clock and peak RSS of the process, Django
 start-up included), the same work in-process (summarize.run() after start-up), and the floor:
-one bare GROUP BY per statistic over the same rows. It prints summarize / floor.
+one bare GROUP BY per statistic over the same rows. It prints summarize / floor, and the wall
+time of the command run again with nothing left to do (its start-up).
 """
 
 import csv
@@ -181,6 +182,13 @@ def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict
         seconds, summarized = result.stdout.split()
         assert int(summarized) == day_count
         in_process.append(float(seconds))
+    # The same command again with every day summarized: what a run costs before any work
+    # (Python, Django and the command's imports, and the queries that find nothing to do).
+    idle = []
+    for _ in range(repeats):
+        wall, _, output = timed_command(url, "summarize", **env)
+        assert output.strip().splitlines()[-1].startswith("Summarized 0 days"), output
+        idle.append(wall)
     floor = floor_seconds(url, days, repeats)
     drop_database(server, name)
     return {
@@ -189,6 +197,7 @@ def scenario(server: str, *, systems: int, day_count: int, repeats: int) -> dict
         "raw_reports": reports,
         "raw_components": components,
         "command_wall_s": median(walls),
+        "idle_command_s": median(idle),
         "in_process_s": median(in_process),
         "floor_s": floor,
         "command_over_floor": median(walls) / floor,
@@ -219,7 +228,7 @@ def main() -> None:
     results = []
     print(
         f"{'systems':>8} {'days':>4} {'components':>10} {'command':>8} {'in-proc':>8} "
-        f"{'floor':>7} {'cmd/floor':>9} {'proc/floor':>10} {'peak RSS':>9}"
+        f"{'floor':>7} {'cmd/floor':>9} {'proc/floor':>10} {'peak RSS':>9} {'idle':>6}"
     )
     for systems, day_count in scenarios:
         row = scenario(args.server, systems=systems, day_count=day_count, repeats=args.repeats)
@@ -228,7 +237,8 @@ def main() -> None:
             f"{systems:>8,} {day_count:>4} {row['raw_components']:>10,} "
             f"{row['command_wall_s']:>7.2f}s {row['in_process_s']:>7.3f}s "
             f"{row['floor_s']:>6.3f}s {row['command_over_floor']:>9.1f} "
-            f"{row['in_process_over_floor']:>10.2f} {row['peak_rss_mb']:>6.0f} MB",
+            f"{row['in_process_over_floor']:>10.2f} {row['peak_rss_mb']:>6.0f} MB "
+            f"{row['idle_command_s']:>5.2f}s",
             flush=True,
         )
     one_day = [r for r in results if r["days"] == 1]
