@@ -2,14 +2,18 @@
 and the limits stay on the primary (pulpanalytics/replica.py)."""
 
 import datetime as dt
+import json
 import warnings
 from collections.abc import Iterator
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from pulpanalytics.models import DailySummary, Report
 from pulpanalytics.replica import REPLICA, ReplicaRouter, public_reads
 from pulpanalytics.summarize import store_summary
 
@@ -80,3 +84,56 @@ def test_ingest_and_the_admin_stay_on_the_primary(client, telemetry, admin_clien
         assert admin_client.get("/admin/pulpanalytics/system/").status_code == 200
     assert primary.captured_queries
     assert replica.captured_queries == []
+
+
+@pytest.fixture
+def replica_database(settings, tmp_path) -> Iterator[str]:
+    """A second database of its own under the replica's alias, migrated like the primary: it
+    holds what the test puts there and nothing the primary gets, as a lagging replica would."""
+    primary = connections["default"]
+    replica_settings = dict(primary.settings_dict)
+    if primary.vendor == "postgresql":
+        name = f"{primary.settings_dict['NAME']}_replica"
+        with primary.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    else:
+        name = str(tmp_path / "replica.sqlite3")
+    replica_settings.update(NAME=name, TEST={"NAME": name})
+    with warnings.catch_warnings():  # "Overriding setting DATABASES": only the router reads it
+        warnings.simplefilter("ignore")
+        settings.DATABASES = {**settings.DATABASES, REPLICA: replica_settings}
+    connections.settings[REPLICA] = replica_settings
+    connections[REPLICA] = connections.create_connection(REPLICA)
+    del connections.settings[REPLICA]
+    # The router keeps migrate off the replica (a real one is a copy); this one is made here.
+    with override_settings(DATABASE_ROUTERS=[]):
+        call_command("migrate", database=REPLICA, verbosity=0)
+    yield name
+    connections[REPLICA].close()
+    del connections[REPLICA]
+    if primary.vendor == "postgresql":
+        with primary.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE "{name}"')
+
+
+def test_with_a_second_database_pages_show_its_days_and_reports_go_to_the_primary(
+    replica_database, client, telemetry
+):
+    """The primary has 2026-03-01 summarized; the replica has not caught up and holds only
+    2026-02-28: the public API and pages show the replica's day, ingest writes to the primary."""
+    empty = {"date": "", "systems": 0}
+    for alias, day, systems in (("default", "2026-03-01", 5), (REPLICA, "2026-02-28", 7)):
+        DailySummary.objects.using(alias).create(
+            date=dt.date.fromisoformat(day),
+            json=json.dumps({**empty, "date": day, "systems": systems}),
+            computed_at=timezone.now(),
+        )
+    listed = client.get("/api/v1/summaries/").json()
+    assert [(s["date"], s["systems"]) for s in listed["summaries"]] == [("2026-02-28", 7)]
+    assert client.get("/api/v1/summaries/2026-03-01/").status_code == 404
+    assert client.post("/", telemetry(), content_type="").content == b"stored"
+    assert (Report.objects.using("default").count(), Report.objects.using(REPLICA).count()) == (
+        1,
+        0,
+    )
