@@ -242,6 +242,16 @@ def verdicts(results: dict) -> list[str]:
 SECTIONS = {"ingest": ingest_section, "summarize": summarize_section, "site": site_section}
 
 
+# The document's last section, written by hand (side-by-side comparisons of two versions of the
+# code): a run of the benchmarks rewrites everything above it and keeps it as it is.
+BY_HAND = "## Measured by hand"
+
+
+def kept_by_hand(document: str) -> str:
+    start = document.find(f"\n{BY_HAND}")
+    return "" if start < 0 else document[start:]
+
+
 def render(results: dict, facts: dict, seconds: float) -> str:
     lines = [
         "# Performance",
@@ -301,7 +311,8 @@ def main() -> None:
         write_results(str(results_file), "seconds", round(time.perf_counter() - started))
     results = json.loads(results_file.read_text())
     target = ROOT / args.output
-    target.write_text(render(results, machine(), results.get("seconds", 0)))
+    kept = kept_by_hand(target.read_text()) if target.exists() else ""
+    target.write_text(render(results, machine(), results.get("seconds", 0)) + kept)
     print(f"wrote {target.relative_to(ROOT)}")
 
 
