@@ -63,17 +63,17 @@ UPSERT_MONTH_SQL = (
 # PostgreSQL runs a data-modifying WITH exactly once, whatever the INSERT after it does: the
 # month goes with the report in one round trip (SQLite has no such WITH: two statements).
 INSERT_MONTH_AND_REPORT_SQL = f"WITH kept_month AS ({UPSERT_MONTH_SQL}) {INSERT_REPORT_SQL}"
-# PostgreSQL: everything above in one call (migration 0010); its answer is the report's age in
-# days, NULL for a same-day repeat, -1 for a new system the client's limit refused, -2 for a
-# request over the client's report limit.
-STORE_REPORT_CALL = (
-    "SELECT pulpanalytics_store_report(%s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
-NEW_SYSTEM_REFUSED, REQUESTS_REFUSED = -1, -2
 # One multi-row INSERT for all components: the ORM's bulk_create costs more CPU than the rest.
 INSERT_COMPONENTS_SQL = (
     f'INSERT INTO "{_COMPONENT}" (report_id, day, age_days, name, version) VALUES '  # noqa: S608
 )
+# PostgreSQL: the steps above and the limits' counts in one call (migration 0010). Its answer is
+# the report's age in days, NULL for a same-day repeat, -1 for a new system the client's limit
+# refused, -2 for a request over the client's report limit.
+STORE_REPORT_CALL = (
+    "SELECT pulpanalytics_store_report(%s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+NEW_SYSTEM_REFUSED, REQUESTS_REFUSED = -1, -2
 
 
 @dataclass(frozen=True)
