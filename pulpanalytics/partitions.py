@@ -1,0 +1,177 @@
+"""Raw rows partitioned by UTC day on PostgreSQL (migration 0010): create the coming days'
+partitions, drop a pruned day's. On SQLite the tables are plain and every function here does
+nothing; the prune deletes rows in batches there, as it does for PostgreSQL's DEFAULT partition.
+
+`pulpanalytics_report` and `pulpanalytics_component` are each partitioned by RANGE on `day`:
+one partition per day, named `<table>_pYYYYMMDD`, and a DEFAULT partition `<table>_default`
+that takes the rows of a day without a partition, so a report is never lost to a missing one.
+A day whose rows already sit in the DEFAULT partition gets no partition (PostgreSQL would refuse
+it): they stay there until the prune deletes them row by row.
+
+Locks: creating, detaching or dropping a partition takes an ACCESS EXCLUSIVE lock on both parent
+tables, which waits for every running ingest transaction and makes the next ones wait behind it.
+Each change is one short transaction of its own (milliseconds once it has the locks) with
+lock_timeout LOCK_TIMEOUT: behind a long transaction (a backup, a long query) it gives up rather
+than stall ingest, and is tried again LOCK_ATTEMPTS times before PartitionsBusy says so.
+"""
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+from django.db import OperationalError, connection, transaction
+from django.db.backends.utils import CursorWrapper
+
+from pulpanalytics.models import Component, Report
+
+logger = logging.getLogger(__name__)
+
+REPORT, COMPONENT = Report._meta.db_table, Component._meta.db_table
+# The parents in the order ingest writes them (report, then components): taking their locks in
+# the same order means a partition change and a report can wait for each other, never deadlock.
+PARENTS = (REPORT, COMPONENT)
+DAY_PARTITION = re.compile(r"_p(\d{8})$")
+# Ingest waits at most this long behind a partition change that waits for a lock itself.
+LOCK_TIMEOUT = "2s"
+LOCK_ATTEMPTS = 3
+LOCK_RETRY_SECONDS = 5.0
+LOCK_NOT_AVAILABLE = "55P03"
+
+T = TypeVar("T")
+
+
+class PartitionsBusy(Exception):
+    """A partition change did not get its locks within LOCK_TIMEOUT, LOCK_ATTEMPTS times."""
+
+
+def partitioned() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def partition_name(table: str, day: date) -> str:
+    return f"{table}_p{day:%Y%m%d}"
+
+
+def default_partition(table: str) -> str:
+    return f"{table}_default"
+
+
+def existing_days() -> list[date]:
+    """The days that have a partition of their own (of the report table), in order."""
+    if not partitioned():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT child.relname FROM pg_inherits JOIN pg_class child ON child.oid = inhrelid"
+            " WHERE inhparent = %s::regclass",
+            [REPORT],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    found = (DAY_PARTITION.search(name) for name in names)
+    return sorted(datetime.strptime(m.group(1), "%Y%m%d").date() for m in found if m)
+
+
+def ensure(days: Iterable[date]) -> list[date]:
+    """Create the partitions of both tables for each of `days` that lacks them; the days
+    created. A day whose rows are already in the DEFAULT partition is left out."""
+    if not partitioned():
+        return []
+    have = set(existing_days())
+    return [day for day in sorted(set(days) - have) if _locked(partial(_create, day=day))]
+
+
+def _create(cursor: CursorWrapper, *, day: date) -> bool:
+    # Under the parents' locks no row can arrive meanwhile, and creating the partition scans
+    # the DEFAULT partition for rows of its range, which must be none (the DEFAULT partition is
+    # small: only the rows of days that had no partition). A concurrent run may have made it.
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(REPORT, day)])
+    if cursor.fetchone()[0]:
+        return False
+    for table in PARENTS:
+        cursor.execute(
+            f'SELECT EXISTS (SELECT 1 FROM "{default_partition(table)}" WHERE day = %s)',  # noqa: S608
+            [day],
+        )
+        if cursor.fetchone()[0]:
+            logger.warning("%s: rows already in %s, no partition", day, default_partition(table))
+            return False
+    for table in PARENTS:
+        # Inherits every index and constraint of the parent, foreign keys included.
+        cursor.execute(
+            f'CREATE TABLE "{partition_name(table, day)}" PARTITION OF "{table}"'
+            " FOR VALUES FROM (%s) TO (%s)",
+            [day, day + timedelta(days=1)],
+        )
+    return True
+
+
+def drop(day: date) -> int:
+    """Drop both partitions of `day`, if it has them; the number of reports they held. Rows of
+    the day in the DEFAULT partition stay for the batched prune."""
+    if not partitioned() or day not in existing_days():
+        return 0
+    report = partition_name(REPORT, day)
+    with connection.cursor() as cursor:
+        # A past day gets no new rows: counted before the locks, so they are held for less.
+        cursor.execute(f'SELECT count(*) FROM "{report}"')  # noqa: S608
+        (count,) = cursor.fetchone()
+    _locked(partial(_drop, day=day))
+    return count
+
+
+def drop_empty(*, before: date) -> list[date]:
+    """Drop the partitions of the days before `before` that hold no row (created ahead for a
+    day that got no report, or left after their rows were deleted); the days dropped."""
+    old = [day for day in existing_days() if day < before]
+    return [day for day in old if _locked(partial(_drop, day=day, only_if_empty=True))]
+
+
+def _drop(cursor: CursorWrapper, *, day: date, only_if_empty: bool = False) -> bool:
+    report, component = partition_name(REPORT, day), partition_name(COMPONENT, day)
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [report])
+    if not cursor.fetchone()[0]:
+        return False
+    if only_if_empty:
+        cursor.execute(
+            f'SELECT EXISTS (SELECT 1 FROM "{report}") OR EXISTS (SELECT 1 FROM "{component}")'  # noqa: S608
+        )
+        if cursor.fetchone()[0]:
+            return False
+    # The components' partition first: the foreign key (report_id, day) -> report(id, day) has
+    # an entry for each partition of the report table, so PostgreSQL refuses to DROP the
+    # report's partition while it is referenced; DETACH checks that no component row refers to
+    # it (a look into the DEFAULT partition of the components, the day's own being gone) and
+    # removes the entry.
+    cursor.execute(f'DROP TABLE IF EXISTS "{component}"')
+    cursor.execute(f'ALTER TABLE "{REPORT}" DETACH PARTITION "{report}"')
+    cursor.execute(f'DROP TABLE "{report}"')
+    return True
+
+
+def _locked(change: Callable[[CursorWrapper], T]) -> T:
+    """Run `change` in a transaction of its own that first locks both parents (ACCESS
+    EXCLUSIVE, in ingest's order) within LOCK_TIMEOUT; try again on a lock timeout."""
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Local to this transaction: the connection's other statements keep theirs.
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+                tables = ", ".join(f'"{table}"' for table in PARENTS)
+                cursor.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+                return change(cursor)
+        except OperationalError as error:
+            if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                raise
+            if attempt == LOCK_ATTEMPTS:
+                raise PartitionsBusy(
+                    f"could not lock {REPORT} and {COMPONENT} within {LOCK_TIMEOUT} "
+                    f"({LOCK_ATTEMPTS} tries): a long transaction holds them (pg_stat_activity "
+                    "shows which); nothing is lost, the next summarize run tries again"
+                ) from error
+            attempt += 1
+            time.sleep(LOCK_RETRY_SECONDS)
