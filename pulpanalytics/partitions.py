@@ -161,6 +161,10 @@ def _locked(change: Callable[[CursorWrapper], T]) -> T:
             with transaction.atomic(), connection.cursor() as cursor:
                 # Local to this transaction: the connection's other statements keep theirs.
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+                # PostgreSQL refuses to drop a table with foreign key checks still deferred in
+                # this transaction: those of rows a caller's transaction wrote (a test, a shell)
+                # are done now. A run of summarize has none.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 tables = ", ".join(f'"{table}"' for table in PARENTS)
                 cursor.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
                 return change(cursor)
