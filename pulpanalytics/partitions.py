@@ -26,14 +26,17 @@ from typing import TypeVar
 from django.db import OperationalError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from pulpanalytics.models import Component, Report
+from pulpanalytics.models import Component, Report, System
 
 logger = logging.getLogger(__name__)
 
-REPORT, COMPONENT = Report._meta.db_table, Component._meta.db_table
+SYSTEM, REPORT, COMPONENT = (model._meta.db_table for model in (System, Report, Component))
 # The parents in the order ingest writes them (report, then components): taking their locks in
 # the same order means a partition change and a report can wait for each other, never deadlock.
 PARENTS = (REPORT, COMPONENT)
+# Detaching also drops the detached report partition's foreign key to the registry, which locks
+# the registry: first, as ingest writes it first.
+DETACH_LOCKS = (SYSTEM, REPORT, COMPONENT)
 DAY_PARTITION = re.compile(r"_p(\d{8})$")
 # Ingest waits at most this long behind a partition change that waits for a lock itself.
 LOCK_TIMEOUT = "2s"
@@ -114,12 +117,12 @@ def drop(day: date) -> int:
     the day in the DEFAULT partition stay for the batched prune."""
     if not partitioned() or day not in existing_days():
         return 0
-    report = partition_name(REPORT, day)
     with connection.cursor() as cursor:
         # A past day gets no new rows: counted before the locks, so they are held for less.
-        cursor.execute(f'SELECT count(*) FROM "{report}"')  # noqa: S608
+        cursor.execute(f'SELECT count(*) FROM "{partition_name(REPORT, day)}"')  # noqa: S608
         (count,) = cursor.fetchone()
-    _locked(partial(_drop, day=day))
+    _locked(partial(_detach, day=day), tables=DETACH_LOCKS)
+    drop_detached()
     return count
 
 
@@ -127,10 +130,16 @@ def drop_empty(*, before: date) -> list[date]:
     """Drop the partitions of the days before `before` that hold no row (created ahead for a
     day that got no report, or left after their rows were deleted); the days dropped."""
     old = [day for day in existing_days() if day < before]
-    return [day for day in old if _locked(partial(_drop, day=day, only_if_empty=True))]
+    dropped = [
+        day for day in old if _locked(partial(_detach, day=day, only_if_empty=True), DETACH_LOCKS)
+    ]
+    drop_detached()
+    return dropped
 
 
-def _drop(cursor: CursorWrapper, *, day: date, only_if_empty: bool = False) -> bool:
+def _detach(cursor: CursorWrapper, *, day: date, only_if_empty: bool = False) -> bool:
+    """Detach both partitions of `day` and drop their foreign keys, under the locks of
+    DETACH_LOCKS: catalog changes only, milliseconds whatever the day's size."""
     report, component = partition_name(REPORT, day), partition_name(COMPONENT, day)
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [report])
     if not cursor.fetchone()[0]:
@@ -141,20 +150,51 @@ def _drop(cursor: CursorWrapper, *, day: date, only_if_empty: bool = False) -> b
         )
         if cursor.fetchone()[0]:
             return False
-    # The components' partition first: the foreign key (report_id, day) -> report(id, day) has
-    # an entry for each partition of the report table, so PostgreSQL refuses to DROP the
-    # report's partition while it is referenced; DETACH checks that no component row refers to
-    # it (a look into the DEFAULT partition of the components, the day's own being gone) and
-    # removes the entry.
-    cursor.execute(f'DROP TABLE IF EXISTS "{component}"')
-    cursor.execute(f'ALTER TABLE "{REPORT}" DETACH PARTITION "{report}"')
-    cursor.execute(f'DROP TABLE "{report}"')
+    # The components' partition first: the foreign key (report_id, day) -> report (id, day)
+    # has an entry for each partition of the report table, so PostgreSQL refuses to drop or
+    # detach the report's partition while a component row refers to it. Detached, the
+    # partition keeps its foreign keys as its own; they go now, or dropping the table later
+    # would lock the tables they refer to until its files are deleted.
+    for parent, partition in ((COMPONENT, component), (REPORT, report)):
+        cursor.execute(f'ALTER TABLE "{parent}" DETACH PARTITION "{partition}"')
+        cursor.execute(
+            # The detached table's own (conparentid 0); dropping one drops the entries it has
+            # for each partition of the table it refers to.
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'"
+            " AND conparentid = 0",
+            [partition],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{partition}" DROP CONSTRAINT "{name}"')
     return True
 
 
-def _locked(change: Callable[[CursorWrapper], T]) -> T:
-    """Run `change` in a transaction of its own that first locks both parents (ACCESS
-    EXCLUSIVE, in ingest's order) within LOCK_TIMEOUT; try again on a lock timeout."""
+def drop_detached() -> list[str]:
+    """Drop the day partitions that are detached (by _detach, or left by a run stopped after
+    it); their names. A detached partition is a table no one else refers to or reads: dropping
+    it locks nothing but itself, and deleting its files (the long part: about a second for a
+    day of 1,000,000 reports) happens at the commit with no one waiting for it."""
+    if not partitioned():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition"
+            " AND relname ~ %s ORDER BY relname",
+            [rf"^({REPORT}|{COMPONENT})_p\d{{8}}$"],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    for name in names:
+        _locked(partial(_drop_table, name=name), tables=(name,))
+    return names
+
+
+def _drop_table(cursor: CursorWrapper, *, name: str) -> None:
+    cursor.execute(f'DROP TABLE "{name}"')
+
+
+def _locked(change: Callable[[CursorWrapper], T], tables: tuple[str, ...] = PARENTS) -> T:
+    """Run `change` in a transaction of its own that first locks `tables` (ACCESS EXCLUSIVE,
+    in ingest's order) within LOCK_TIMEOUT; try again on a lock timeout."""
     attempt = 1
     while True:
         try:
@@ -165,15 +205,16 @@ def _locked(change: Callable[[CursorWrapper], T]) -> T:
                 # this transaction: those of rows a caller's transaction wrote (a test, a shell)
                 # are done now. A run of summarize has none.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                tables = ", ".join(f'"{table}"' for table in PARENTS)
-                cursor.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+                names = ", ".join(f'"{table}"' for table in tables)
+                cursor.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
                 return change(cursor)
         except OperationalError as error:
             if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
                 raise
             if attempt == LOCK_ATTEMPTS:
+                listed = f"{', '.join(tables[:-1])} and {tables[-1]}"
                 raise PartitionsBusy(
-                    f"could not lock {REPORT} and {COMPONENT} within {LOCK_TIMEOUT} "
+                    f"could not lock {listed} within {LOCK_TIMEOUT} "
                     f"({LOCK_ATTEMPTS} tries): a long transaction holds them (pg_stat_activity "
                     "shows which); nothing is lost, the next summarize run tries again"
                 ) from error

@@ -3,6 +3,8 @@ reports land, the prune dropping a day's partitions, the DEFAULT partition, inge
 check and forget_system across partitions, and a partition change that cannot get its locks."""
 
 import datetime as dt
+import importlib
+from types import SimpleNamespace
 
 import psycopg2
 import pytest
@@ -194,3 +196,37 @@ def test_a_partition_change_behind_a_long_transaction_gives_up_with_a_clear_mess
         "next summarize run tries again"
     )
     assert DAY not in partitions.existing_days()
+
+
+def test_the_migration_moves_plain_tables_rows_into_day_partitions_and_keeps_their_ids():
+    """0010 applied to the tables as 0001 made them (plain, rebuilt here): rows kept, in their
+    day's partitions, and the next ids continue from the old sequences."""
+    migration = importlib.import_module("pulpanalytics.migrations.0010_partition_raw_rows")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE pulpanalytics_component, pulpanalytics_report")
+    with connection.schema_editor() as editor:
+        editor.create_model(Report)
+        editor.create_model(Component)
+    for day in (DAY, NEXT):
+        for n in range(2):
+            assert post(day, n) == "stored"
+    ids = sorted(Report.objects.values_list("id", flat=True))
+    # As if the rows had committed: the old tables' deferred foreign key checks are done (a
+    # table with checks pending in the transaction cannot be dropped).
+    connection.check_constraints()
+    migration.partition(None, SimpleNamespace(connection=connection))
+    assert sorted(Report.objects.values_list("id", flat=True)) == ids
+    assert rows_by_table("pulpanalytics_report", DAY) == {"pulpanalytics_report_p20310510": 2}
+    assert rows_by_table("pulpanalytics_component", NEXT) == {
+        "pulpanalytics_component_p20310511": 4
+    }
+    today = timezone.now().date()
+    assert today in partitions.existing_days()
+    assert post(NEXT, 2) == "stored"
+    assert Report.objects.get(day=NEXT, system__system_hash=hash_system_id(system_id(2))).id == (
+        ids[-1] + 1
+    )
+    assert post(NEXT, 1) == "duplicate: already received today"
+    # Applied again (after a reverse, which changes nothing): nothing to do.
+    migration.partition(None, SimpleNamespace(connection=connection))
+    assert Report.objects.count() == 5
