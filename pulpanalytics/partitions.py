@@ -8,11 +8,15 @@ that takes the rows of a day without a partition, so a report is never lost to a
 A day whose rows already sit in the DEFAULT partition gets no partition (PostgreSQL would refuse
 it): they stay there until the prune deletes them row by row.
 
-Locks: creating, detaching or dropping a partition takes an ACCESS EXCLUSIVE lock on both parent
-tables, which waits for every running ingest transaction and makes the next ones wait behind it.
-Each change is one short transaction of its own (milliseconds once it has the locks) with
-lock_timeout LOCK_TIMEOUT: behind a long transaction (a backup, a long query) it gives up rather
-than stall ingest, and is tried again LOCK_ATTEMPTS times before PartitionsBusy says so.
+Locks: creating or detaching a partition takes an ACCESS EXCLUSIVE lock on both parent tables
+(detaching also on the registry, see DETACH_LOCKS), which waits for every running ingest
+transaction and makes the next ones wait behind it. So each change is one short transaction of
+its own that changes the catalog only (milliseconds once it has the locks), with lock_timeout
+LOCK_TIMEOUT: behind a long transaction (a backup, a long query) it gives up rather than stall
+ingest, and is tried again LOCK_ATTEMPTS times before PartitionsBusy says so. A day's data goes
+by a DROP of its detached tables afterwards, which locks nothing anyone else uses: PostgreSQL
+deletes a dropped table's files at the commit, still holding its locks (about a second for a
+day of 1,000,000 reports), and a DROP of the attached partition held ingest up that long (D8).
 """
 
 import logging

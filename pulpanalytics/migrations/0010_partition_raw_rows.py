@@ -9,9 +9,10 @@ A partitioned table's unique constraints include the partition key, so on Postgr
 - report_one_per_system_day is (system_id, day) as before: ingest's ON CONFLICT (system_id, day);
 - component_once_per_report is (report_id, day, name): a report has one day, so it means the same;
 - the component's foreign key is (report_id, day) -> report (id, day). PostgreSQL refuses to DROP
-  a referenced partition, but DETACH (checking that no component row still refers to it) and
-  then DROP work: the prune drops the day's component partition, then detaches and drops the
-  report's;
+  a referenced partition, but DETACH works once no component row refers to it: the prune
+  detaches the day's component partition and drops its foreign key, then detaches the report's
+  partition (PostgreSQL checks, in milliseconds, that no component refers to it), and drops the
+  two detached tables (partitions.py);
 - no separate index on report.system_id or component.report_id: the unique constraints above
   begin with those columns and serve the same lookups (forget_system, the prune's batches).
 
