@@ -9,8 +9,8 @@ A day whose rows already sit in the DEFAULT partition gets no partition (Postgre
 it): they stay there until the prune deletes them row by row.
 
 Locks: creating or detaching a partition takes an ACCESS EXCLUSIVE lock on both parent tables
-(detaching also on the registry, see DETACH_LOCKS), which waits for every running ingest
-transaction and makes the next ones wait behind it. So each change is one short transaction of
+and the registry (LOCKED), which waits for every running ingest transaction and makes the next
+ones wait behind it. So each change is one short transaction of
 its own that changes the catalog only (milliseconds once it has the locks), with lock_timeout
 LOCK_TIMEOUT: behind a long transaction (a backup, a long query) it gives up rather than stall
 ingest, and is tried again LOCK_ATTEMPTS times before PartitionsBusy says so. A day's data goes
@@ -35,12 +35,12 @@ from pulpanalytics.models import Component, Report, System
 logger = logging.getLogger(__name__)
 
 SYSTEM, REPORT, COMPONENT = (model._meta.db_table for model in (System, Report, Component))
-# The parents in the order ingest writes them (report, then components): taking their locks in
-# the same order means a partition change and a report can wait for each other, never deadlock.
 PARENTS = (REPORT, COMPONENT)
-# Detaching also drops the detached report partition's foreign key to the registry, which locks
-# the registry: first, as ingest writes it first.
-DETACH_LOCKS = (SYSTEM, REPORT, COMPONENT)
+# What every partition change locks first, ACCESS EXCLUSIVE, in the order ingest writes them
+# (the registry, the report, its components), so that a change and a report can wait for each
+# other but never deadlock. The registry too: a new report partition's foreign key to it locks
+# it (SHARE ROW EXCLUSIVE), and dropping a detached one's does (ACCESS EXCLUSIVE).
+LOCKED = (SYSTEM, REPORT, COMPONENT)
 DAY_PARTITION = re.compile(r"_p(\d{8})$")
 # Ingest waits at most this long behind a partition change that waits for a lock itself.
 LOCK_TIMEOUT = "2s"
@@ -107,7 +107,9 @@ def _create(cursor: CursorWrapper, *, day: date) -> bool:
             logger.warning("%s: rows already in %s, no partition", day, default_partition(table))
             return False
     for table in PARENTS:
-        # Inherits every index and constraint of the parent, foreign keys included.
+        # Inherits every index and constraint of the parent, foreign keys included. Locks: ACCESS
+        # EXCLUSIVE on the parent and on its DEFAULT partition, and SHARE ROW EXCLUSIVE on the
+        # tables its foreign keys refer to (the registry, the reports: held already).
         cursor.execute(
             f'CREATE TABLE "{partition_name(table, day)}" PARTITION OF "{table}"'
             " FOR VALUES FROM (%s) TO (%s)",
@@ -125,7 +127,7 @@ def drop(day: date) -> int:
         # A past day gets no new rows: counted before the locks, so they are held for less.
         cursor.execute(f'SELECT count(*) FROM "{partition_name(REPORT, day)}"')  # noqa: S608
         (count,) = cursor.fetchone()
-    _locked(partial(_detach, day=day), tables=DETACH_LOCKS)
+    _locked(partial(_detach, day=day))
     drop_detached()
     return count
 
@@ -134,16 +136,14 @@ def drop_empty(*, before: date) -> list[date]:
     """Drop the partitions of the days before `before` that hold no row (created ahead for a
     day that got no report, or left after their rows were deleted); the days dropped."""
     old = [day for day in existing_days() if day < before]
-    dropped = [
-        day for day in old if _locked(partial(_detach, day=day, only_if_empty=True), DETACH_LOCKS)
-    ]
+    dropped = [day for day in old if _locked(partial(_detach, day=day, only_if_empty=True))]
     drop_detached()
     return dropped
 
 
 def _detach(cursor: CursorWrapper, *, day: date, only_if_empty: bool = False) -> bool:
-    """Detach both partitions of `day` and drop their foreign keys, under the locks of
-    DETACH_LOCKS: catalog changes only, milliseconds whatever the day's size."""
+    """Detach both partitions of `day` and drop their foreign keys: catalog changes only,
+    milliseconds whatever the day's size."""
     report, component = partition_name(REPORT, day), partition_name(COMPONENT, day)
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [report])
     if not cursor.fetchone()[0]:
@@ -196,7 +196,7 @@ def _drop_table(cursor: CursorWrapper, *, name: str) -> None:
     cursor.execute(f'DROP TABLE "{name}"')
 
 
-def _locked(change: Callable[[CursorWrapper], T], tables: tuple[str, ...] = PARENTS) -> T:
+def _locked(change: Callable[[CursorWrapper], T], tables: tuple[str, ...] = LOCKED) -> T:
     """Run `change` in a transaction of its own that first locks `tables` (ACCESS EXCLUSIVE,
     in ingest's order) within LOCK_TIMEOUT; try again on a lock timeout."""
     attempt = 1

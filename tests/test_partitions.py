@@ -191,7 +191,8 @@ def test_a_partition_change_behind_a_long_transaction_gives_up_with_a_clear_mess
     finally:
         other.close()
     assert str(busy.value) == (
-        "could not lock pulpanalytics_report and pulpanalytics_component within 50ms (3 tries): "
+        "could not lock pulpanalytics_system, pulpanalytics_report and pulpanalytics_component "
+        "within 50ms (3 tries): "
         "a long transaction holds them (pg_stat_activity shows which); nothing is lost, the "
         "next summarize run tries again"
     )
