@@ -160,6 +160,10 @@ RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 14)
 GONE_AFTER_DAYS = env_int("GONE_AFTER_DAYS", 14, minimum=1)
 # Reports deleted per prune transaction: short transactions, so ingest goes on meanwhile.
 PRUNE_BATCH_SIZE = env_int("PRUNE_BATCH_SIZE", 2000, minimum=1)
+# PostgreSQL: summarize creates the raw tables' partitions of today and this many days after it
+# (pulpanalytics/partitions.py), so that reports land in their day's partition even after a
+# week of failed runs.
+PARTITION_DAYS_AHEAD = env_int("PARTITION_DAYS_AHEAD", 7)
 MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 65536, minimum=1)
 # A day is summarized this long after it ended, so reports in flight at midnight are counted.
 SUMMARIZE_GRACE_MINUTES = env_int("SUMMARIZE_GRACE_MINUTES", 10)

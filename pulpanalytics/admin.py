@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from pulpanalytics import summarize, watchdog
+from pulpanalytics import partitions, summarize, watchdog
 from pulpanalytics.forget import forget_systems
 from pulpanalytics.metrics.series import postgresql_label
 from pulpanalytics.models import Alert, Component, DailySummary, Report, System
@@ -228,7 +228,7 @@ class DailySummaryAdmin(admin.ModelAdmin):
                 lines.append(result.last_line())
                 if day is None and not result.summarized and not result.locked_out:
                     lines.append(summarize.nothing_pending_reason(now=now))
-            except summarize.SummarizeError as error:
+            except (summarize.SummarizeError, partitions.PartitionsBusy) as error:
                 lines.append(f"Error: {error}")
         context = {**self.admin_site.each_context(request), "title": title, "lines": lines}
         return TemplateResponse(request, "admin/pulpanalytics/dailysummary/output.html", context)

@@ -21,7 +21,11 @@ class System(models.Model):
 
 
 class Report(models.Model):
-    """The first report of a system on a UTC day (one row per system per day)."""
+    """The first report of a system on a UTC day (one row per system per day).
+
+    On PostgreSQL the table is partitioned by `day` (migration 0010, pulpanalytics/partitions.py)
+    and its primary key is (id, day); `id` alone is still unique, drawn from one sequence.
+    """
 
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="reports")
     day = models.DateField(help_text="UTC day the report was received")
@@ -83,6 +87,8 @@ class Component(models.Model):
     version = models.CharField(max_length=100)
 
     class Meta:
+        # On PostgreSQL, partitioned by `day` like the reports (migration 0010), this constraint
+        # is (report_id, day, name) and the foreign key (report_id, day): the same rows either way.
         constraints = [
             models.UniqueConstraint(fields=["report", "name"], name="component_once_per_report")
         ]

@@ -7,8 +7,10 @@ committed, and the next run starts from the failed day. A day's chart points (po
 stored with its summary; the points of days made by other code or settings are remade next.
 Each day's alerts (watchdog.py) are found and stored in its transaction too, and mailed after
 the run's days; then the files of /data/ whose sources changed are remade (opendata.py).
-Raw rows are pruned only for days that have a summary and are older than RAW_RETENTION_DAYS,
-PRUNE_BATCH_SIZE reports per transaction.
+Raw rows are pruned only for days that have a summary and are older than RAW_RETENTION_DAYS: on
+PostgreSQL by dropping the day's partitions (partitions.py), and what is left of the day (all of
+it on SQLite) PRUNE_BATCH_SIZE reports per transaction. Each run then creates the partitions of
+today and the next PARTITION_DAYS_AHEAD days.
 """
 
 import json
@@ -23,7 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from google.protobuf import json_format
 
-from pulpanalytics import metrics, opendata, points, watchdog
+from pulpanalytics import metrics, opendata, partitions, points, watchdog
 from pulpanalytics.days import utc_date
 from pulpanalytics.metrics.base import Day
 from pulpanalytics.models import Component, DailySummary, Report
@@ -148,7 +150,9 @@ def prunable_days(*, today: date) -> list[date]:
 
 
 def prune_day(day: date, *, batch_size: int | None = None) -> int:
-    """Delete the raw rows of one day, PRUNE_BATCH_SIZE reports per transaction; their count.
+    """Delete the raw rows of one day; their count. On PostgreSQL the day's partitions are
+    dropped (milliseconds, and no dead rows for autovacuum); the rows of the day in the DEFAULT
+    partition, or all of them on SQLite, are deleted PRUNE_BATCH_SIZE reports per transaction.
 
     One transaction for a whole day would hold a million rows' locks and WAL until its commit;
     short batches let ingest go on meanwhile. A run killed between batches leaves whole reports
@@ -156,11 +160,11 @@ def prune_day(day: date, *, batch_size: int | None = None) -> int:
     Between batches the prune rests as long as the batch took (at most PRUNE_MAX_PAUSE_SECONDS):
     it is background work, so it takes at most about half a core of the database from ingest.
     """
+    deleted = partitions.drop(day)
     size = batch_size or settings.PRUNE_BATCH_SIZE
     rows = Report.objects.filter(day=day)
     # A past day gets no new rows, so its id range is fixed; batches walk it on the primary key.
     last = rows.aggregate(last=Max("id"))["last"]
-    deleted = 0
     start = rows.aggregate(first=Min("id"))["first"]
     while start is not None:
         end = start + size  # ids are unique: at most `size` reports in [start, end)
@@ -250,7 +254,18 @@ def run(
                 log(f"Pruned the raw rows of {day} ({count:,} systems)")
             outcome.pruned_days.append(day)
             outcome.pruned_reports += count
+        if not dry_run:
+            keep_partitions(today=utc_date(now))
     return outcome
+
+
+def keep_partitions(*, today: date) -> None:
+    """PostgreSQL: create the partitions of today and the next PARTITION_DAYS_AHEAD days, so
+    that their reports land in their own, and drop the empty ones of days past the retention."""
+    cutoff = today - timedelta(days=settings.RAW_RETENTION_DAYS)
+    partitions.drop_empty(before=cutoff)
+    ahead = range(settings.PARTITION_DAYS_AHEAD + 1)
+    partitions.ensure(today + timedelta(days=offset) for offset in ahead)
 
 
 def _check_resummarizable(day: date, *, until: date, today: date) -> date:

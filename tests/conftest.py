@@ -213,6 +213,7 @@ def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iter
     from django.core.cache import caches
     from django.db import connection
 
+    from pulpanalytics import partitions
     from pulpanalytics.models import (
         Alert,
         Component,
@@ -231,8 +232,13 @@ def site_data(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iter
             if connection.vendor == "sqlite"
             else name.startswith("test_")
         ), f"refusing to seed {name}: not a test database"
+        partitioned_days = set(partitions.existing_days())
         seed()
         yield
+        # PostgreSQL: the partitions the seeding summarize made go too, so that the tests after
+        # this module find the days as the migration left them (in the DEFAULT partition).
+        for day in set(partitions.existing_days()) - partitioned_days:
+            partitions.drop(day)
         Component.objects.all().delete()
         Report.objects.all().delete()
         System.objects.all().delete()

@@ -4,7 +4,10 @@
 Runs a private PostgreSQL cluster (bench/reliability/cluster.py) so that the shared server's
 other users neither slow the figures nor get slowed by them; it fills one old, summarized day
 quickly with COPY (bench/summarize.py's fill()) and gives every later day up to yesterday a
-summary, so `manage.py summarize` has only that prune to do. gunicorn (production config, 2
+summary, so `manage.py summarize` has only that prune to do. On PostgreSQL the raw tables are
+partitioned by day (pulpanalytics/partitions.py): the day gets its partitions first, as
+`summarize` makes them ahead, so the prune drops them; nothing of the day is in the DEFAULT
+partition for the batched delete. gunicorn (production config, 2
 workers) takes an open-loop --rate for --baseline seconds, then summarize runs as cron runs it
 while the same load goes on until it ends. A poller watches the summarize backend in
 pg_stat_activity every --poll seconds for the age of its open transaction.
@@ -32,6 +35,7 @@ from bench.common import (
     percentile,
     query,
     recreate_database,
+    run_manage,
     start_gunicorn,
 )
 from bench.reliability import load
@@ -43,14 +47,19 @@ from bench.summarize import fill
 APPLICATION = "pulpanalytics-d8-prune"
 LOCK_LIMIT_SECONDS = 1.0
 RATIO_LIMIT = 2.0
+# The product's own call (summarize makes the coming days' partitions); prints the days made.
+ENSURE = "from datetime import date; from pulpanalytics import partitions; print(partitions.ensure([date.fromisoformat('{day}')]))"  # noqa: E501
 
 
 def prepare(url: str, *, reports: int, old: date, yesterday: date) -> None:
     """One old day of `reports` raw reports, and a summary for it and every day up to yesterday."""
+    made = run_manage(url, "shell", "-c", ENSURE.format(day=old.isoformat())).stdout
+    assert made.strip().splitlines()[-1] == repr([old]), made
     fill(url, systems=reports, days=[old])
     connection = psycopg2.connect(url)
     with connection, connection.cursor() as cursor:
-        # COPY gave explicit ids: move the sequences past them, or ingest would collide.
+        # COPY gave explicit ids: move the sequences past them, or ingest would collide (the
+        # identity sequence of a partitioned table is its parent's, found the same way).
         for table in ("pulpanalytics_system", "pulpanalytics_report", "pulpanalytics_component"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"  # noqa: S608

@@ -5,7 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from pulpanalytics import days, summarize
+from pulpanalytics import days, partitions, summarize
 
 
 def iso_date(value: str) -> date:
@@ -20,8 +20,9 @@ class Command(BaseCommand):
         "Summarize every finished UTC day that has no summary yet (oldest first, gaps too, "
         "one transaction per day, each with its chart points), remake the chart points that "
         "other code or another PUBLIC_MIN_COUNT made, then prune raw rows older than "
-        "RAW_RETENTION_DAYS whose day is summarized. Meant for a nightly cron job after "
-        "midnight UTC, and once after a release; safe to re-run."
+        "RAW_RETENTION_DAYS whose day is summarized and, on PostgreSQL, create the coming days' "
+        "partitions. Meant for a nightly cron job after midnight UTC, and once after a "
+        "release; safe to re-run."
     )
     # The system checks import every URL, view and admin module, a third of a run with nothing
     # to do; the deploy's own `manage.py check --deploy` and the web pods run them.
@@ -47,6 +48,6 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 log=self.stdout.write,
             )
-        except summarize.SummarizeError as error:
+        except (summarize.SummarizeError, partitions.PartitionsBusy) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(outcome.last_line())
