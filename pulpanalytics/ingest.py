@@ -67,7 +67,7 @@ INSERT_MONTH_AND_REPORT_SQL = f"WITH kept_month AS ({UPSERT_MONTH_SQL}) {INSERT_
 INSERT_COMPONENTS_SQL = (
     f'INSERT INTO "{_COMPONENT}" (report_id, day, age_days, name, version) VALUES '  # noqa: S608
 )
-# PostgreSQL: the steps above and the limits' counts in one call (migration 0010). Its answer is
+# PostgreSQL: the steps above and the limits' counts in one call (migration 0011). Its answer is
 # the report's age in days, NULL for a same-day repeat, -1 for a new system the client's limit
 # refused, -2 for a request over the client's report limit.
 STORE_REPORT_CALL = (
@@ -232,7 +232,7 @@ def store_report(*, report: Telemetry, day: date, client: str | None = None) -> 
     a report that makes a new system against its new-system limit, in the same transaction: a
     refusal writes nothing, so concurrent requests cannot store more than the limits allow.
     On PostgreSQL with the limits counting in the database (the default) all of it is one call
-    of the function of migration 0010; elsewhere the same steps as separate statements.
+    of the function of migration 0011; elsewhere the same steps as separate statements.
     """
     if connection.vendor == "postgresql" and (client is None or counts_in_database()):
         return _store_in_one_call(report, day, client)

@@ -9,7 +9,7 @@ INSERT ... ON CONFLICT DO UPDATE ... RETURNING, which PostgreSQL runs atomically
 concurrent workers counting one client are all counted without a lock of ours; inside the
 report's transaction the row stays locked until it commits, so a refused new system rolls its
 own count back. On PostgreSQL a report to store is counted by the same statements in the call
-that stores it (ingest.py, migration 0010), from the keys of `ClientLimit.database_counter`.
+that stores it (ingest.py, migration 0011), from the keys of `ClientLimit.database_counter`.
 With REDIS_URL they live in Redis (INCR); a per-process cache (only for the G2 experiment)
 counts in each process.
 """

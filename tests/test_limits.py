@@ -206,7 +206,7 @@ def test_expired_counters_are_purged(settings, client, telemetry, monkeypatch):
 def test_the_limits_add_no_statement_on_postgresql_and_two_at_most_elsewhere(
     settings, client, telemetry
 ):
-    """PostgreSQL: the report and its counts are one call (migration 0010), limits on or off.
+    """PostgreSQL: the report and its counts are one call (migration 0011), limits on or off.
     SQLite: the report limit and the client's count of new systems in one round trip, the new
     system counted inside the report's transaction; no lock, no read-modify-write."""
 

@@ -117,6 +117,6 @@ def drop(apps: object, schema_editor: object) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pulpanalytics", "0009_limit_counters")]
+    dependencies = [("pulpanalytics", "0010_partition_raw_rows")]
 
     operations = [migrations.RunPython(create, drop)]
