@@ -216,7 +216,7 @@ def test_the_fleet_page_shows_the_cohort_table_without_javascript(fleet, client,
     assert client.get("/fleet/?range=nonsense").status_code == 400
 
 
-def test_ingest_writes_the_month_with_the_report_in_one_round_trip_on_postgresql(report_on):
+def test_ingest_writes_the_month_with_the_report_in_one_round_trip(report_on):
     from django.db import connection
 
     statements = []
@@ -228,7 +228,12 @@ def test_ingest_writes_the_month_with_the_report_in_one_round_trip_on_postgresql
     report_on(D(2026, 3, 1), IDS["A"])
     with connection.execute_wrapper(note):
         report_on(D(2026, 3, 2), IDS["A"])
-    inserts = [s for s in statements if s in ("INSERT", "WITH")]
-    # Registry, (month and) report, components.
-    assert len(inserts) == (3 if connection.vendor == "postgresql" else 4)
+    # Not the savepoints: they are there because the test runs in a transaction.
+    statements = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
+    if connection.vendor == "postgresql":
+        # One call of the store function (migration 0011) writes them all.
+        assert statements == ["SELECT"]
+    else:
+        # Registry, month, report, components.
+        assert statements == ["INSERT"] * 4
     assert SystemMonth.objects.get().days == 0b11
