@@ -13,9 +13,10 @@ while the same load goes on until it ends. A poller watches the summarize backen
 pg_stat_activity every --poll seconds for the age of its open transaction.
 Reports the prune duration (the command's wall time), the longest transaction of the prune (the
 longest any row lock was held, to within the poll interval), and ingest p99 during the prune
-divided by the baseline p99: over the prune, or over the --window seconds from its start if the
-prune is shorter (a p99 of the 45 requests of a one-second prune would be their slowest one);
-the slowest request sent during the prune itself is reported beside it.
+divided by the baseline p99: over the prune, or, if the prune is shorter, over as many seconds
+from its start as the baseline lasted (--window), so that both p99s are taken over about as many
+requests (a p99 of the 45 requests of a one-second prune would be their slowest one); the
+slowest request sent during the prune itself is reported beside it.
 Pass: no transaction of the prune open > 1 s; p99 ratio < 2; every raw row of the day gone.
 """
 
@@ -168,7 +169,7 @@ async def drive(url: str, port: int, args) -> tuple[list, float, float, str]:
             )
             marks["end"] = loop.time() - start
             # The load goes on until the window measured from the prune's start has passed.
-            await asyncio.sleep(max(0.0, marks["start"] + args.window - marks["end"]))
+            await asyncio.sleep(max(0.0, marks["start"] + window_of(args) - marks["end"]))
         finally:
             marks.setdefault("end", loop.time() - start)
             stop.set()
@@ -178,6 +179,10 @@ async def drive(url: str, port: int, args) -> tuple[list, float, float, str]:
         steady(port, args.rate, new_reports(args.seed), stop, args.timeout), prune()
     )
     return answers, marks["start"], marks["end"], output
+
+
+def window_of(args) -> float:
+    return args.baseline if args.window is None else args.window
 
 
 def remaining(url: str, day: date) -> int:
@@ -215,10 +220,10 @@ def run(args) -> Outcome:
         left = remaining(url, old)
 
     baseline = [a for a in answers if a.started < prune_start]
-    # A p99 needs about a hundred requests or more: a prune shorter than the window (the day
-    # partitions take about a second) is measured over the window from its start, which holds
-    # all of it; a longer one over its own length.
-    window_end = prune_start + max(prune_end - prune_start, args.window)
+    # Both p99s over about as many requests: a prune shorter than the baseline (dropping day
+    # partitions takes about a second) is measured over as long a window from its start, which
+    # holds all of it; a longer one over its own length.
+    window_end = prune_start + max(prune_end - prune_start, window_of(args))
     during = [a for a in answers if prune_start <= a.started < window_end]
     in_prune = [a for a in answers if prune_start <= a.started < prune_end]
     base_p99 = percentile([a.latency for a in baseline], 0.99)
@@ -265,8 +270,8 @@ def arguments(parser) -> None:
     parser.add_argument(
         "--window",
         type=float,
-        default=10,
-        help="seconds from the prune's start its p99 is taken over, at least (%(default)s)",
+        help="seconds from the prune's start its p99 is taken over, at least (default: as long "
+        "as the baseline, so that both p99s are taken over about as many requests)",
     )
     parser.add_argument(
         "--batch-size", type=int, default=2000, help="PRUNE_BATCH_SIZE (%(default)s)"
