@@ -1,7 +1,7 @@
 """Shared by the online workers and online content apps metrics: processes and hosts averages
 and percentiles."""
 
-from django.db.models import Avg, BigIntegerField, Count, FloatField, Q
+from django.db.models import BigIntegerField, Count
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
@@ -14,6 +14,15 @@ from pulpanalytics.plausible import max_count
 DECIMALS = 4
 # The percentiles a summary gives of each part (docs/design.md).
 PERCENTILES = (50, 90)
+
+
+def average(counts: list[tuple[int, int]]) -> float | None:
+    """The mean of `counts` ((value, systems)), rounded to DECIMALS; None when there are no
+    systems. Integer sums, one division: the number the database's AVG gave for the same rows."""
+    systems = sum(count for _, count in counts)
+    if not systems:
+        return None
+    return round(sum(value * count for value, count in counts) / systems, DECIMALS)
 
 
 def nearest_rank(counts: list[tuple[int, int]], percentile: int) -> int | None:
@@ -30,8 +39,15 @@ def nearest_rank(counts: list[tuple[int, int]], percentile: int) -> int | None:
 
 def distributions(day: Day, field: str, parts: tuple[str, ...]) -> dict[str, list[tuple[int, int]]]:
     """(value, systems) of each part of a report field, ascending: one GROUP BY over the (few
-    hundred) distinct combinations of the parts' values; a value above PLAUSIBLE_MAX_COUNT or
-    not sent is left out of its part."""
+    hundred) distinct combinations of the parts' values, once per day (the averages, the
+    percentiles and the deployment sizes all read it); a value above PLAUSIBLE_MAX_COUNT or not
+    sent is left out of its part."""
+    return day.once(("distributions", field, parts), lambda: _distributions(day, field, parts))
+
+
+def _distributions(
+    day: Day, field: str, parts: tuple[str, ...]
+) -> dict[str, list[tuple[int, int]]]:
     rows = (
         day.persistent_reports.annotate(
             **{part: Cast(KT(f"data__{field}__{part}"), BigIntegerField()) for part in parts}
@@ -57,21 +73,13 @@ class ProcessesAndHostsAverages(Metric):
     noun = ""  # what the processes are, e.g. "worker"
 
     def summarize(self, day: Day) -> dict:
-        parts = ("processes", "hosts")
-        # A count above PLAUSIBLE_MAX_COUNT counts as not sent (plausible.py).
-        averages = day.persistent_reports.annotate(
-            **{part: Cast(KT(f"data__{self.field}__{part}"), FloatField()) for part in parts}
-        ).aggregate(
-            **{
-                f"{part}_avg": Avg(part, filter=Q(**{f"{part}__lte": max_count()}))
-                for part in parts
-            }
-        )
-        numbers = {
-            key: None if value is None else round(value, DECIMALS)
-            for key, value in averages.items()
+        # A count above PLAUSIBLE_MAX_COUNT counts as not sent (plausible.py), as in the
+        # distributions the averages are taken from.
+        found = distributions(day, self.field, ("processes", "hosts"))
+        numbers: dict[str, float | int | None] = {
+            f"{part}_avg": average(counts) for part, counts in found.items()
         }
-        for part, counts in distributions(day, self.field, parts).items():
+        for part, counts in found.items():
             for percentile in PERCENTILES:
                 numbers[f"{part}_p{percentile}"] = nearest_rank(counts, percentile)
         return {self.field: numbers}

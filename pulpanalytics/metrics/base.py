@@ -8,15 +8,17 @@ and the command read the registry and need no change when a metric is added.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar, NotRequired, TypedDict
+from typing import ClassVar, NotRequired, TypedDict, TypeVar
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 
 from pulpanalytics.models import Component, Report
+
+T = TypeVar("T")
 
 
 class Dataset(TypedDict):
@@ -45,6 +47,15 @@ class Day:
 
     date: date
     persistent_min_age: int
+    # What once() computed for this day, by key.
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """compute(), done once per day for `key`: metrics that need the same aggregate of the
+        day's rows share one query (averages.distributions)."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
     @property
     def reports(self) -> QuerySet[Report]:
