@@ -125,6 +125,11 @@ def store_summary(
 ) -> dict:
     """Compute and store the day's summary, its chart points and its alerts, all or nothing;
     new alerts are added to `alerts`."""
+    if connection.vendor == "postgresql":
+        # The day's aggregates run for tenths of a second each: compiling them (PostgreSQL's JIT,
+        # on by default) costs more than it saves, 0.3 of 1.7 s for a day of 100,000 systems.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
     summary = compute_summary(day)
     daily, _ = DailySummary.objects.update_or_create(
         date=day,

@@ -511,3 +511,23 @@ def test_two_metrics_setting_the_same_key_stop_the_run(scenario, summarize_at, m
     with pytest.raises(CommandError, match="metric 'systems' sets keys already set"):
         summarize_at(at(DAY3 + dt.timedelta(days=1), 1))
     assert DailySummary.objects.count() == 0
+
+
+@pytest.mark.postgres_only
+def test_a_day_is_summarized_without_postgresql_jit(report_on):
+    """JIT compiling costs the day's aggregates more than it saves; off for the summary's own
+    transaction only (here the test's, which holds it)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from pulpanalytics.summarize import store_summary
+
+    def jit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    report_on(dt.date(2026, 3, 1), "11111111-1111-4111-8111-111111111111")
+    before = jit()
+    store_summary(dt.date(2026, 3, 1), now=timezone.now())
+    assert (before, jit()) == ("on", "off")
