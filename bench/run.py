@@ -164,7 +164,11 @@ def verdicts(results: dict) -> list[str]:
                 f"summarize 100,000 systems {big['command_wall_s']:.2f} s wall.",
                 f"The SQL floor alone takes {big['floor_s']:.2f} s here and the command's "
                 f"Python and Django start-up about {start_up:.2f} s (1,000 systems: "
-                f"{small['command_wall_s']:.2f} s wall, {small['in_process_s']:.3f} s of work).",
+                f"{small['command_wall_s']:.2f} s wall, {small['in_process_s']:.3f} s of work). "
+                "The floor holds the first statistics only; of the decision statistics added "
+                "since (not in it), the compatibility GROUP BY alone takes about 0.5 s at "
+                "100,000 systems: it sorts the 700,000 component rows joined to their core row, "
+                "as PostgreSQL expects 40 times more groups than there are.",
             )
             verdict(
                 big["command_over_floor"] <= 3,
