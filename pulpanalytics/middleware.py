@@ -9,7 +9,9 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import get_script_prefix, reverse
 
@@ -136,24 +138,29 @@ class FixedPolicyCSPMiddleware(CSPMiddleware):
             return super().process_response(request, response)
         if settings.DEBUG and response.status_code in (404, 500):
             return response  # django-csp leaves Django's debug pages alone
-        enforced = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
-        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or {}
-        if "EXCLUDE_URL_PREFIXES" in enforced or "EXCLUDE_URL_PREFIXES" in report_only:
+        headers = fixed_policies()
+        if headers is None:  # a policy with excluded paths
             return super().process_response(request, response)
-        for header, policy in fixed_policies(enforced, report_only):
+        for header, policy in headers:
             if header not in response:
                 response[header] = policy
         return response
 
 
-def fixed_policies(enforced: object, report_only: object) -> tuple[tuple[str, str], ...]:
-    """The policy headers for responses with nothing of their own, built once per settings."""
-    key = (repr(enforced), repr(report_only))
-    if _fixed.get("key") != key:
-        built = ((HEADER, build_policy()), (HEADER_REPORT_ONLY, build_policy(report_only=True)))
-        _fixed["headers"] = tuple((header, policy) for header, policy in built if policy)
-        _fixed["key"] = key
-    return _fixed["headers"]
+@cache
+def fixed_policies() -> tuple[tuple[str, str], ...] | None:
+    """The policy headers for responses with nothing of their own, built from the settings
+    once per process (again when a test changes them); None when a policy excludes paths,
+    which only django-csp's own per-request path handles."""
+    enforced = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
+    report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or {}
+    if "EXCLUDE_URL_PREFIXES" in enforced or "EXCLUDE_URL_PREFIXES" in report_only:
+        return None
+    built = ((HEADER, build_policy()), (HEADER_REPORT_ONLY, build_policy(report_only=True)))
+    return tuple((header, policy) for header, policy in built if policy)
 
 
-_fixed: dict = {}
+@receiver(setting_changed)
+def _policy_changed(*, setting: str, **kwargs: object) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        fixed_policies.cache_clear()
