@@ -39,6 +39,20 @@ def rows_by_table(table: str, day: dt.date) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+def prune_counting_deletes(day: dt.date) -> tuple[int, int]:
+    """(reports the prune of `day` took, DELETE statements it ran on the report table)."""
+    deletes = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal deletes
+        deletes += sql.startswith(REPORT_DELETE)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        pruned = summarize.prune_day(day)
+    return pruned, deletes
+
+
 def tables_named(*names: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s)", [list(names)])
@@ -98,16 +112,7 @@ def test_the_prune_drops_the_partitions_of_the_day_and_keeps_the_other_days():
         post(DAY, n)
     for n in range(2):
         post(NEXT, n)
-    deletes = 0
-
-    def count(execute, sql, params, many, context):
-        nonlocal deletes
-        deletes += sql.startswith(REPORT_DELETE)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        assert summarize.prune_day(DAY) == 3
-    assert deletes == 0
+    assert prune_counting_deletes(DAY) == (3, 0)
     assert tables_named("pulpanalytics_report_p20310510", "pulpanalytics_component_p20310510") == []
     assert Report.objects.filter(day=DAY).count() == 0
     assert Component.objects.filter(day=DAY).count() == 0
@@ -125,16 +130,7 @@ def test_a_day_in_the_default_partition_is_pruned_row_by_row(settings):
     for n in range(5):
         post(DAY, n)
     post(NEXT, 1)
-    deletes = 0
-
-    def count(execute, sql, params, many, context):
-        nonlocal deletes
-        deletes += sql.startswith(REPORT_DELETE)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        assert summarize.prune_day(DAY) == 5
-    assert deletes == 3  # batches of 2, 2 and 1 reports
+    assert prune_counting_deletes(DAY) == (5, 3)  # batches of 2, 2 and 1 reports
     assert rows_by_table("pulpanalytics_report", DAY) == {}
     assert rows_by_table("pulpanalytics_component", DAY) == {}
     assert rows_by_table("pulpanalytics_report", NEXT) == {"pulpanalytics_report_p20310511": 1}
