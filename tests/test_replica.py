@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -21,22 +22,31 @@ from pulpanalytics.summarize import store_summary
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def replica(settings) -> Iterator[None]:
-    """A second connection to the test database under the alias DATABASE_REPLICA_URL makes.
+@contextmanager
+def replica_alias(settings, database: dict) -> Iterator[None]:
+    """A connection to `database` under the alias DATABASE_REPLICA_URL makes.
 
     Made by hand rather than in settings: Django's test case allows only the aliases it was
     set up with, and a connection made during a test is one it allows."""
     with warnings.catch_warnings():  # "Overriding setting DATABASES": only the router reads it
         warnings.simplefilter("ignore")
-        settings.DATABASES = {**settings.DATABASES, REPLICA: dict(settings.DATABASES["default"])}
-    connections.settings[REPLICA] = {**connections.settings["default"]}
+        settings.DATABASES = {**settings.DATABASES, REPLICA: database}
+    connections.settings[REPLICA] = database
     connection = connections.create_connection(REPLICA)
     del connections.settings[REPLICA]
     connections[REPLICA] = connection
-    yield
-    connection.close()
-    del connections[REPLICA]
+    try:
+        yield
+    finally:
+        connection.close()
+        del connections[REPLICA]
+
+
+@pytest.fixture
+def replica(settings) -> Iterator[None]:
+    """A second connection to the test database as the replica."""
+    with replica_alias(settings, dict(connections["default"].settings_dict)):
+        yield
 
 
 def statements(alias: str) -> CaptureQueriesContext:
@@ -100,18 +110,11 @@ def replica_database(settings, tmp_path) -> Iterator[str]:
     else:
         name = str(tmp_path / "replica.sqlite3")
     replica_settings.update(NAME=name, TEST={"NAME": name})
-    with warnings.catch_warnings():  # "Overriding setting DATABASES": only the router reads it
-        warnings.simplefilter("ignore")
-        settings.DATABASES = {**settings.DATABASES, REPLICA: replica_settings}
-    connections.settings[REPLICA] = replica_settings
-    connections[REPLICA] = connections.create_connection(REPLICA)
-    del connections.settings[REPLICA]
-    # The router keeps migrate off the replica (a real one is a copy); this one is made here.
-    with override_settings(DATABASE_ROUTERS=[]):
-        call_command("migrate", database=REPLICA, verbosity=0)
-    yield name
-    connections[REPLICA].close()
-    del connections[REPLICA]
+    with replica_alias(settings, replica_settings):
+        # The router keeps migrate off the replica (a real one is a copy); this one is made here.
+        with override_settings(DATABASE_ROUTERS=[]):
+            call_command("migrate", database=REPLICA, verbosity=0)
+        yield name
     if primary.vendor == "postgresql":
         with primary.cursor() as cursor:
             cursor.execute(f'DROP DATABASE "{name}"')
